@@ -1,0 +1,1 @@
+from tests.support.kafka_fixtures import kafka_broker  # noqa: F401

@@ -1,0 +1,481 @@
+"""Debezium change events, as written by Kafka Connect's JSON converter, into row changes.
+
+A message value is either `{"schema": ..., "payload": <envelope>}` or the bare envelope
+`{"before", "after", "source", "op", "ts_ms"}`. With a schema, each column is read by its
+logical type (Debezium time types, Connect Decimal...); without one, by the shape of the value.
+
+Times are returned as hospital wall-clock microseconds since the epoch ("wall µs"): SQL Server
+`datetime2` and PostgreSQL `timestamp` carry no zone and Debezium encodes their wall-clock value
+as if it were UTC, so the number is used as it is; values that carry an offset are converted
+into the hospital's time zone first.
+
+The schema of a topic is the same for every message until the table changes, so the decoder
+remembers the exact bytes that precede the payload and, when the next message starts with the
+same bytes, parses only the payload. That keeps a schema-carrying message nearly as cheap as a
+bare one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import decimal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from exporter.tables import BOOL, DECIMAL, INT, TEXT, TIME, TableSpec
+
+DAY_US = 86_400_000_000
+_EPOCH = datetime(1970, 1, 1)
+_ONE_US = timedelta(microseconds=1)
+# Times outside 1900..2200 are not hospital activity: a unit mix-up or a corrupt value.
+_MIN_WALL_US = -2_208_988_800_000_000
+_MAX_WALL_US = 7_258_118_400_000_000
+# DECIMAL(12,2) cannot hold more; anything larger is corrupt, not money.
+_MAX_AMOUNT = Decimal("1e10")
+_MAX_INT = 2**63 - 1
+
+_SCHEMA_START = b'{"schema":'
+_PAYLOAD_MARK = b',"payload":'
+
+OPS = ("c", "u", "d", "r")
+
+
+class Skip(Exception):
+    """A message that is not a row change the exporter can apply; `reason` is a metric label."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(slots=True)
+class Change:
+    table: TableSpec
+    op: str
+    key: object
+    row: tuple | None  # the new row in the table's column order; None for a delete
+    position: tuple | None  # source log position, comparable within one connector
+    source_ts_ms: int | None
+
+
+Converter = Callable[[object], object]
+
+
+class _MissingColumn(Exception):
+    pass
+
+
+def wall_us_from_datetime(value: datetime, tz: ZoneInfo) -> int:
+    """Wall-clock µs of a datetime; an aware one is first converted into the hospital zone."""
+    if value.tzinfo is not None:
+        value = value.astimezone(tz).replace(tzinfo=None)
+    return (value - _EPOCH) // _ONE_US
+
+
+def wall_us_to_datetime(wall_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=wall_us)
+
+
+def _checked_time(wall_us: int) -> int:
+    if not _MIN_WALL_US <= wall_us <= _MAX_WALL_US:
+        raise ValueError("time out of range")
+    return wall_us
+
+
+def _as_int(value: object) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    if type(value) is str:
+        return int(value.strip())
+    raise ValueError(f"expected an integer, got {type(value).__name__}")
+
+
+def _scaled(factor: int) -> Converter:
+    def convert(value: object) -> int | None:
+        if value is None:
+            return None
+        return _checked_time(_as_int(value) * factor)
+
+    return convert
+
+
+def _nanos(value: object) -> int | None:
+    if value is None:
+        return None
+    return _checked_time(_as_int(value) // 1000)
+
+
+def _epoch_by_magnitude(number: int) -> int:
+    """An epoch number of unknown unit: days, seconds, ms, µs or ns, told by its size."""
+    size = abs(number)
+    if size < 1_000_000:
+        return number * DAY_US
+    if size < 100_000_000_000:
+        return number * 1_000_000
+    if size < 100_000_000_000_000:
+        return number * 1000
+    if size < 100_000_000_000_000_000:
+        return number
+    return number // 1000
+
+
+def _time_converter(tz: ZoneInfo) -> Converter:
+    """Reads a time without a schema: an epoch number or an ISO-8601 string."""
+
+    def convert(value: object) -> int | None:
+        if value is None:
+            return None
+        if type(value) is str:
+            text = value.strip()
+            if text.lstrip("-").isdigit():
+                return _checked_time(_epoch_by_magnitude(int(text)))
+            return _checked_time(wall_us_from_datetime(datetime.fromisoformat(text), tz))
+        return _checked_time(_epoch_by_magnitude(_as_int(value)))
+
+    return convert
+
+
+def _zoned_converter(tz: ZoneInfo) -> Converter:
+    def convert(value: object) -> int | None:
+        if value is None:
+            return None
+        if type(value) is not str:
+            raise ValueError("expected an ISO-8601 string")
+        return _checked_time(wall_us_from_datetime(datetime.fromisoformat(value), tz))
+
+    return convert
+
+
+def _checked_amount(amount: Decimal) -> Decimal:
+    if not amount.is_finite() or abs(amount) >= _MAX_AMOUNT:
+        raise ValueError("amount out of range")
+    return amount
+
+
+def _unscaled_bytes(encoded: object, scale: int) -> Decimal:
+    if type(encoded) is not str or len(encoded) > 64:
+        raise ValueError("expected a short base64 string")
+    raw = base64.b64decode(encoded, validate=True)
+    return _checked_amount(Decimal(int.from_bytes(raw, "big", signed=True)).scaleb(-scale))
+
+
+def _connect_decimal(scale: int) -> Converter:
+    def convert(value: object) -> Decimal | None:
+        if value is None:
+            return None
+        if type(value) is str:
+            return _unscaled_bytes(value, scale)
+        return _plain_decimal(value)
+
+    return convert
+
+
+def _variable_scale_decimal(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise ValueError("expected a struct of scale and value")
+    return _unscaled_bytes(value["value"], _as_int(value["scale"]))
+
+
+def _plain_decimal(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    if type(value) is int or type(value) is float:
+        return _checked_amount(Decimal(repr(value)))
+    if type(value) is str:
+        return _checked_amount(Decimal(value.strip()))
+    raise ValueError(f"expected a number, got {type(value).__name__}")
+
+
+def _decimal_without_schema(scale: int) -> Converter:
+    def convert(value: object) -> Decimal | None:
+        if type(value) is dict:
+            return _variable_scale_decimal(value)
+        if type(value) is str:
+            try:
+                return _checked_amount(Decimal(value.strip()))
+            except decimal.InvalidOperation:
+                return _unscaled_bytes(value, scale)  # bytes of a Connect Decimal
+        return _plain_decimal(value)
+
+    return convert
+
+
+def _int(value: object) -> int | None:
+    if value is None:
+        return None
+    number = _as_int(value)
+    if abs(number) > _MAX_INT:
+        raise ValueError("integer out of range")
+    return number
+
+
+def _text(value: object) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise ValueError(f"expected a string, got {type(value).__name__}")
+
+
+_TRUE = {"true", "1", "t", "yes"}
+_FALSE = {"false", "0", "f", "no"}
+
+
+def _bool(value: object) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    if type(value) is str and value.lower() in _TRUE | _FALSE:
+        return value.lower() in _TRUE
+    raise ValueError("expected a boolean")
+
+
+_TIME_TYPES_BY_FACTOR = {
+    "io.debezium.time.Timestamp": 1000,
+    "org.apache.kafka.connect.data.Timestamp": 1000,
+    "io.debezium.time.MicroTimestamp": 1,
+    "io.debezium.time.Date": DAY_US,
+    "org.apache.kafka.connect.data.Date": DAY_US,
+}
+
+
+class Decoder:
+    """Turns raw Kafka message values into `Change`s for one hospital time zone."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._schemaless_time = _time_converter(tz)
+        self._zoned = _zoned_converter(tz)
+        # table name -> (bytes before the payload, readers) of the last schema seen
+        self._schema_prefix: dict[str, tuple[bytes, tuple]] = {}
+        # table name -> readers resolved from the last schema-less row
+        self._schemaless_readers: dict[str, tuple] = {}
+
+    # -- converters -------------------------------------------------------------------------
+
+    def _schemaless_converter(self, table: TableSpec, kind: str) -> Converter:
+        if kind == TIME:
+            return self._schemaless_time
+        if kind == DECIMAL:
+            return _decimal_without_schema(table.decimal_scale)
+        return {INT: _int, TEXT: _text, BOOL: _bool}[kind]
+
+    def _schema_converter(self, table: TableSpec, kind: str, field: dict) -> Converter:
+        logical = field.get("name")
+        if kind == TIME:
+            if logical in _TIME_TYPES_BY_FACTOR:
+                return _scaled(_TIME_TYPES_BY_FACTOR[logical])
+            if logical == "io.debezium.time.NanoTimestamp":
+                return _nanos
+            if logical == "io.debezium.time.ZonedTimestamp":
+                return self._zoned
+            return self._schemaless_time
+        if kind == DECIMAL:
+            if logical == "org.apache.kafka.connect.data.Decimal":
+                parameters = field.get("parameters") or {}
+                return _connect_decimal(int(parameters.get("scale", table.decimal_scale)))
+            if logical == "io.debezium.data.VariableScaleDecimal":
+                return _variable_scale_decimal
+            return _plain_decimal  # decimal.handling.mode string or double
+        return {INT: _int, TEXT: _text, BOOL: _bool}[kind]
+
+    # -- readers: (field name in the message, converter) per kept column ---------------------
+
+    def _readers_from_schema(self, table: TableSpec, schema: dict) -> tuple:
+        row_fields = None
+        for envelope_field in schema.get("fields") or ():
+            if envelope_field.get("field") in ("after", "before") and envelope_field.get("fields"):
+                row_fields = envelope_field["fields"]
+                break
+        if row_fields is None:
+            raise Skip("not_an_envelope", "schema has no row struct")
+        by_lower = {f.get("field", "").lower(): f for f in row_fields}
+        readers = []
+        for column, kind in table.columns:
+            field = by_lower.get(column.lower())
+            if field is None:
+                raise Skip("bad_field", f"column {column} missing from schema")
+            readers.append((field["field"], self._schema_converter(table, kind, field)))
+        return tuple(readers)
+
+    def _readers_from_row(self, table: TableSpec, row: dict) -> tuple:
+        by_lower = {name.lower(): name for name in row}
+        readers = []
+        for column, kind in table.columns:
+            name = by_lower.get(column.lower())
+            if name is None:
+                raise Skip("bad_field", f"column {column} missing")
+            readers.append((name, self._schemaless_converter(table, kind)))
+        readers = tuple(readers)
+        self._schemaless_readers[table.name] = readers
+        return readers
+
+    # -- parsing ----------------------------------------------------------------------------
+
+    def _parse(self, table: TableSpec, value: bytes) -> tuple[dict | None, tuple | None]:
+        """The envelope and, when the message carries a schema, the readers built from it."""
+        cached = self._schema_prefix.get(table.name)
+        if cached is not None and value.startswith(cached[0]) and value.endswith(b"}"):
+            try:
+                return orjson.loads(memoryview(value)[len(cached[0]) : -1]), cached[1]
+            except orjson.JSONDecodeError:
+                pass  # not the compact form after all; parse it whole below
+        try:
+            document = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise Skip("bad_json", "value is not valid JSON") from None
+        if type(document) is not dict:
+            raise Skip("not_an_envelope", "value is not a JSON object")
+        if "schema" in document and "payload" in document:
+            schema = document["schema"]
+            if document["payload"] is None:
+                raise Skip("null_payload")
+            if type(schema) is not dict:
+                return document["payload"], None
+            readers = self._readers_from_schema(table, schema)
+            self._remember_prefix(table, value, readers)
+            return document["payload"], readers
+        return document, None
+
+    def _remember_prefix(self, table: TableSpec, value: bytes, readers: tuple) -> None:
+        # Kafka Connect writes the schema first and the payload last; the mark cannot occur
+        # inside a JSON string (quotes are escaped there) nor as a schema key.
+        if not value.startswith(_SCHEMA_START):
+            return
+        mark = value.find(_PAYLOAD_MARK)
+        if mark > 0:
+            self._schema_prefix[table.name] = (bytes(value[: mark + len(_PAYLOAD_MARK)]), readers)
+
+    def decode(self, table: TableSpec, value: bytes | None, key: bytes | None = None) -> Change:
+        """One message value into a Change; raises Skip for anything that is not one."""
+        if value is None:
+            raise Skip("tombstone")
+        envelope, readers = self._parse(table, value)
+        if envelope is None:
+            raise Skip("null_payload")
+        if type(envelope) is not dict:
+            raise Skip("not_an_envelope", "payload is not a JSON object")
+        op = envelope.get("op")
+        if op not in OPS:
+            if op is None and "before" not in envelope and "after" not in envelope:
+                raise Skip("not_an_envelope", "no op, before or after")
+            raise Skip("unknown_op", f"op {str(op)[:10]!r}")
+
+        source = envelope.get("source")
+        position = _position(source) if type(source) is dict else None
+        source_ts = _source_ts(envelope, source)
+        if op == "d":
+            before = envelope.get("before")
+            change_key = self._key(table, before, key, readers)
+            return Change(table, op, change_key, None, position, source_ts)
+
+        after = envelope.get("after")
+        if type(after) is not dict:
+            raise Skip("not_an_envelope", "no row after the change")
+        row = self._row(table, after, readers)
+        row_key = row[0] if len(table.key) == 1 else row[: len(table.key)]
+        if row_key is None or (type(row_key) is tuple and None in row_key):
+            raise Skip("missing_key")
+        return Change(table, op, row_key, row, position, source_ts)
+
+    def _row(self, table: TableSpec, row: dict, readers: tuple | None) -> tuple:
+        if readers is None:
+            readers = self._schemaless_readers.get(table.name) or self._readers_from_row(table, row)
+        try:
+            return self._convert(row, readers)
+        except _MissingColumn:
+            if readers is not self._schemaless_readers.get(table.name):
+                raise Skip("bad_field", "column missing from row") from None
+        # Schema-less rows whose column names changed: resolve them again, once.
+        try:
+            return self._convert(row, self._readers_from_row(table, row))
+        except _MissingColumn:
+            raise Skip("bad_field", "column missing from row") from None
+
+    @staticmethod
+    def _convert(row: dict, readers: tuple) -> tuple:
+        try:
+            values = [row[name] for name, _ in readers]
+        except KeyError:
+            raise _MissingColumn from None
+        try:
+            return tuple([convert(value) for value, (_, convert) in zip(values, readers)])
+        except _CONVERSION_ERRORS:
+            raise Skip("bad_field", _failing_column(values, readers)) from None
+
+    def _key(self, table: TableSpec, before: object, key: bytes | None, readers) -> object:
+        """The primary key of a deleted row: from the old row, else from the message key."""
+        row = before if type(before) is dict else self._key_document(key)
+        by_lower = {name.lower(): name for name in row}
+        values = []
+        for column in table.key:
+            name = by_lower.get(column.lower())
+            try:
+                value = None if name is None else _int(row[name])
+            except _CONVERSION_ERRORS:
+                raise Skip("bad_field", f"key column {column}") from None
+            if value is None:
+                raise Skip("missing_key")
+            values.append(value)
+        return values[0] if len(values) == 1 else tuple(values)
+
+    @staticmethod
+    def _key_document(key: bytes | None) -> dict:
+        if key is None:
+            raise Skip("missing_key")
+        try:
+            document = orjson.loads(key)
+        except orjson.JSONDecodeError:
+            raise Skip("missing_key", "key is not JSON") from None
+        if type(document) is dict and "payload" in document and "schema" in document:
+            document = document["payload"]
+        if type(document) is not dict:
+            raise Skip("missing_key")
+        return document
+
+
+_CONVERSION_ERRORS = (KeyError, ValueError, TypeError, ArithmeticError, binascii.Error)
+
+
+def _failing_column(values: list, readers: tuple) -> str:
+    """Names the column that cannot be read, never its value (it may identify a patient)."""
+    for value, (name, convert) in zip(values, readers):
+        try:
+            convert(value)
+        except _CONVERSION_ERRORS:
+            return f"column {name}: unreadable {type(value).__name__} value"
+    return "unreadable value"
+
+
+def _position(source: dict) -> tuple | None:
+    """Where the change sits in the source log: PostgreSQL `lsn`, SQL Server LSNs."""
+    lsn = source.get("lsn")
+    if type(lsn) is int:
+        return (lsn,)
+    commit_lsn = source.get("commit_lsn")
+    if type(commit_lsn) is str:
+        change_lsn = source.get("change_lsn")
+        serial = source.get("event_serial_no")
+        return (
+            commit_lsn,
+            change_lsn if type(change_lsn) is str else "",
+            serial if type(serial) is int else 0,
+        )
+    return None
+
+
+def _source_ts(envelope: dict, source: object) -> int | None:
+    ts = source.get("ts_ms") if type(source) is dict else None
+    if type(ts) is not int:
+        ts = envelope.get("ts_ms")
+    return ts if type(ts) is int else None

@@ -1,0 +1,225 @@
+"""Consumes the change topics from Kafka into the pipeline, and reports on doing so.
+
+On start every partition is read from the beginning: the topics are compacted, so they hold
+the latest version of every row and the state is rebuilt from them. The end offsets seen at
+start are the catch-up target; the exporter is ready once it has reached them. No consumer
+group is used: one exporter instance reads every partition itself, and nothing is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kafka import KafkaConsumer, TopicPartition
+
+from exporter.config import Config
+from exporter.pipeline import Pipeline
+from exporter.stats import Clock, local_day
+from exporter.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class KafkaSource:
+    def __init__(
+        self, config: Config, pipeline: Pipeline, telemetry: Telemetry, clock: Clock
+    ) -> None:
+        self.config = config
+        self.pipeline = pipeline
+        self.telemetry = telemetry
+        self.clock = clock
+        self.stopping = threading.Event()
+        self._positions: dict[TopicPartition, int] = {}  # next offset, kept across rebuilds
+        self._begin: dict[TopicPartition, int] = {}
+        self._target: dict[TopicPartition, int] | None = None  # catch-up goal, set once
+        self._thread = threading.Thread(target=self.run, name="kafka", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self.stopping.set()
+        self._thread.join(timeout)
+
+    # -- the outer loop: build a consumer, use it until it fails, back off, again -------------
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stopping.is_set():
+            consumer = None
+            try:
+                consumer = self._new_consumer()
+                backoff = 1.0
+                self._consume(consumer)
+            except Exception as error:  # the broker went away or refused us; keep serving
+                self.telemetry.kafka_connected = False
+                self.telemetry.kafka_reconnects += 1
+                log.warning(
+                    "Kafka consumer failed (%s: %s); retrying in %.0fs",
+                    type(error).__name__,
+                    str(error)[:200],
+                    backoff,
+                )
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            finally:
+                if consumer is not None:
+                    try:
+                        consumer.close(autocommit=False)
+                    except Exception:
+                        pass
+
+    def _new_consumer(self) -> KafkaConsumer:
+        settings = {
+            "bootstrap_servers": self.config["kafka.bootstrap-servers"].split(","),
+            "client_id": "hospital-exporter",
+            "group_id": None,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_records": 5000,
+            "fetch_max_wait_ms": 200,
+            "max_partition_fetch_bytes": 8 * 1024 * 1024,
+            "request_timeout_ms": 10_000,
+            "reconnect_backoff_max_ms": 5_000,
+        }
+        settings.update(self.config["kafka.client"])
+        return KafkaConsumer(**settings)
+
+    # -- the inner loop ------------------------------------------------------------------------
+
+    def _consume(self, consumer: KafkaConsumer) -> None:
+        self._assign(consumer)
+        poll_ms = int(self.config["kafka.poll-timeout"] * 1000)
+        health_every = self.config["kafka.health-interval"]
+        prune_every = self.config["state.prune-interval"]
+        next_health = next_prune = 0.0
+        progress = _Progress(self.config["log.progress-interval"])
+        while not self.stopping.is_set():
+            batches = consumer.poll(timeout_ms=poll_ms)
+            for partition, records in batches.items():
+                topic, number = partition.topic, partition.partition
+                self.pipeline.handle_batch(
+                    (topic, number, r.offset, r.key, r.value) for r in records
+                )
+                progress.events += len(records)
+            now = time.monotonic()
+            if now >= next_health:
+                self._check(consumer)
+                next_health = now + health_every
+            if not self.telemetry.ready:
+                self._update_catch_up(consumer, progress)
+            if now >= next_prune:
+                self._prune(visits=self.telemetry.ready)
+                next_prune = now + prune_every
+
+    def _assign(self, consumer: KafkaConsumer) -> None:
+        """Assign every partition of every existing change topic, at our last position."""
+        existing = consumer.topics()
+        partitions = []
+        for topic in self.pipeline.topics:
+            if topic not in existing:
+                continue
+            for number in sorted(consumer.partitions_for_topic(topic) or ()):
+                partitions.append(TopicPartition(topic, number))
+        assigned = set(consumer.assignment())
+        if set(partitions) == assigned and assigned:
+            return
+        consumer.assign(partitions)
+        fresh = [tp for tp in partitions if tp not in self._positions]
+        if fresh:
+            self._begin.update(consumer.beginning_offsets(fresh))
+            consumer.seek_to_beginning(*fresh)
+        for tp in partitions:
+            if tp in self._positions:
+                consumer.seek(tp, self._positions[tp])
+        if self._target is None:
+            self._target = consumer.end_offsets(partitions) if partitions else {}
+            total = sum(self._target[tp] - self._begin.get(tp, 0) for tp in partitions)
+            log.info(
+                "reading %d partitions of %d topics from the beginning: %d messages to catch up",
+                len(partitions),
+                len({tp.topic for tp in partitions}),
+                total,
+            )
+        self.telemetry.kafka_connected = True
+
+    def _check(self, consumer: KafkaConsumer) -> None:
+        """Ask the brokers for the end offsets: proves they answer, and gives the lag."""
+        self._assign(consumer)  # topics created since start (a new connector) are picked up
+        assigned = list(consumer.assignment())
+        ends = consumer.end_offsets(assigned) if assigned else {}
+        lag = {}
+        for tp in assigned:
+            position = consumer.position(tp)
+            self._positions[tp] = position
+            lag[(tp.topic, tp.partition)] = max(0, ends[tp] - position)
+        self.telemetry.lag = lag
+        if not self.telemetry.kafka_connected:
+            log.info("Kafka brokers answer again")
+        self.telemetry.kafka_connected = True
+
+    def _update_catch_up(self, consumer: KafkaConsumer, progress: _Progress) -> None:
+        target = self._target or {}
+        done = total = 0
+        for tp, end in target.items():
+            position = consumer.position(tp)
+            self._positions[tp] = position
+            begin = self._begin.get(tp, 0)
+            total += end - begin
+            done += min(position, end) - begin
+        self.telemetry.replay_progress = 1.0 if total == 0 else done / total
+        if done >= total:
+            self.telemetry.ready = True
+            self.telemetry.replay_progress = 1.0
+            log.info("caught up: %d messages in %.1fs; ready", total, progress.elapsed())
+            self._prune(visits=True)
+        else:
+            progress.maybe_log(done, total)
+
+    def _prune(self, visits: bool) -> None:
+        """Drop rows that can no longer matter. Visits only once caught up: until then a
+        visit's later status rows may still be on their way from other partitions."""
+        state = self.pipeline.state
+        today = local_day(self.clock(), self.config["timezone"])
+        with state.lock:
+            dropped = state.prune(
+                today,
+                self.config["state.retention-days"],
+                set(self.config["state.final-statuses"]),
+                visits=visits,
+            )
+        for table, count in dropped.items():
+            self.telemetry.pruned[table] += count
+        if dropped:
+            log.debug("pruned rows that can no longer change a KPI: %s", dropped)
+
+
+class _Progress:
+    """Logs catch-up progress at most every `interval` seconds."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.events = 0
+        self._started = self._last_time = time.monotonic()
+        self._last_events = 0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def maybe_log(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last_time < self.interval:
+            return
+        rate = (self.events - self._last_events) / (now - self._last_time)
+        log.info(
+            "catching up: %.1f%% (%d of %d messages), %.0f events/s",
+            100 * done / total,
+            done,
+            total,
+            rate,
+        )
+        self._last_time, self._last_events = now, self.events

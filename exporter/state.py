@@ -1,0 +1,340 @@
+"""The current rows of the source tables, and the KPIs derived from them.
+
+Every change replaces the stored row of its primary key, so duplicates, re-deliveries and
+updates cannot make a KPI drift: the KPIs are always a function of the rows. A few indexes
+(visits per day, latest status per visit, paid bills per day...) are kept beside the rows so a
+scrape does not walk every row; each index entry is recomputed from the row it belongs to.
+
+Not thread-safe by itself: the consumer applies changes and the HTTP handlers read KPIs under
+`lock`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from exporter.decode import DAY_US, Change
+from exporter.tables import (
+    ADMISSIONS,
+    BILLS,
+    CLASSIFICATIONS,
+    DOCTOR_SPECIALITIES,
+    SPECIALITIES,
+    STATUS_HISTORY,
+    STATUSES,
+    TABLES,
+    VISITS,
+)
+
+UNASSIGNED = "Unassigned"
+UNKNOWN = "Unknown"
+_NO_TIME = -(1 << 62)  # sorts a status row without a time before every timed one
+# Deleted keys whose source position is remembered, per table, to refuse an older version of
+# the row that a re-delivery brings back; the oldest are forgotten first.
+DELETED_POSITIONS_KEPT = 100_000
+
+
+@dataclass
+class Reference:
+    """Names from the settings' `reference:` block, for tables that are not streamed."""
+
+    classifications: dict[int, str] = field(default_factory=dict)
+    statuses: dict[int, str] = field(default_factory=dict)
+    specialities: dict[int, str] = field(default_factory=dict)
+    doctor_specialities: dict[int, dict[int, bool]] = field(default_factory=dict)
+
+
+@dataclass
+class Kpis:
+    visits_today: dict[str, int]
+    admissions_today: int
+    inpatients: int
+    waiting: dict[tuple[str, str], int]  # (classification, speciality) -> patients
+    revenue_paid_today: Decimal
+    classifications: list[str]
+    specialities: list[str]
+
+    def waiting_by(self, position: int) -> dict[str, int]:
+        names = self.classifications if position == 0 else self.specialities
+        totals = dict.fromkeys(names, 0)
+        for pair, count in self.waiting.items():
+            totals[pair[position]] = totals.get(pair[position], 0) + count
+        return totals
+
+
+def _day(wall_us: int | None) -> int | None:
+    return None if wall_us is None else wall_us // DAY_US
+
+
+def _older(position: tuple, than: tuple) -> bool:
+    try:
+        return position < than
+    except TypeError:  # positions of two different connectors cannot be compared
+        return False
+
+
+class HospitalState:
+    def __init__(self, reference: Reference | None = None, waiting_status: str = "Waiting"):
+        self.lock = threading.Lock()
+        self.reference = reference or Reference()
+        self.waiting_status = waiting_status
+        # table name -> {primary key: (row tuple, source position)}
+        self.rows: dict[str, dict] = {table.name: {} for table in TABLES}
+        self._deleted: dict[str, dict] = {table.name: {} for table in TABLES}
+        self._visits_by_day: dict[int, set] = defaultdict(set)
+        self._admissions_by_day: dict[int, set] = defaultdict(set)
+        self._open_admissions: set = set()
+        self._paid_by_day: dict[int, dict] = defaultdict(dict)
+        self._history_by_visit: dict[int, set] = defaultdict(set)
+        # visit -> (StatusTime, HistoryID, StatusID) of its latest existing status row
+        self._latest: dict[int, tuple] = {}
+        self._visits_by_latest_status: dict[int, set] = defaultdict(set)
+        self._specialities_by_doctor: dict[int, dict[int, bool]] = defaultdict(dict)
+        # Visits forgotten by prune(); their late rows are not kept either.
+        self._pruned_visits: set = set()
+        self._indexers = {
+            VISITS.name: (self._index_visit, self._unindex_visit),
+            STATUS_HISTORY.name: (self._index_status, self._unindex_status),
+            ADMISSIONS.name: (self._index_admission, self._unindex_admission),
+            BILLS.name: (self._index_bill, self._unindex_bill),
+            DOCTOR_SPECIALITIES.name: (self._index_doctor, self._unindex_doctor),
+        }
+
+    # -- applying changes -------------------------------------------------------------------
+
+    def apply(self, change: Change) -> bool:
+        """Store the change's row; False when an older version of a known row is refused."""
+        name = change.table.name
+        rows = self.rows[name]
+        key = change.key
+        old = rows.get(key)
+        position = change.position
+        if position is not None:
+            known = old[1] if old is not None else self._deleted[name].get(key)
+            if known is not None and _older(position, known):
+                return False
+        indexer = self._indexers.get(name)
+        if old is not None:
+            del rows[key]
+            if indexer is not None:
+                indexer[1](key, old[0])
+        if change.row is None:
+            if position is not None:
+                self._remember_delete(name, key, position)
+            return True
+        if self._pruned_visits and self._belongs_to_pruned_visit(name, key, change.row):
+            return True
+        rows[key] = (change.row, position)
+        if indexer is not None:
+            indexer[0](key, change.row)
+        return True
+
+    def _remember_delete(self, name: str, key, position: tuple) -> None:
+        deleted = self._deleted[name]
+        deleted[key] = position
+        if len(deleted) > DELETED_POSITIONS_KEPT:
+            del deleted[next(iter(deleted))]
+
+    def _belongs_to_pruned_visit(self, name: str, key, row: tuple) -> bool:
+        if name == VISITS.name:
+            return key in self._pruned_visits
+        if name == STATUS_HISTORY.name:
+            return row[1] in self._pruned_visits
+        return False
+
+    def _index_visit(self, key, row: tuple) -> None:
+        day = _day(row[3])
+        if day is not None:
+            self._visits_by_day[day].add(key)
+
+    def _unindex_visit(self, key, row: tuple) -> None:
+        _discard(self._visits_by_day, _day(row[3]), key)
+
+    def _index_status(self, key, row: tuple) -> None:
+        visit = row[1]
+        self._history_by_visit[visit].add(key)
+        candidate = (_NO_TIME if row[3] is None else row[3], key, row[2])
+        latest = self._latest.get(visit)
+        if latest is None or candidate[:2] > latest[:2]:
+            self._set_latest(visit, candidate)
+
+    def _unindex_status(self, key, row: tuple) -> None:
+        visit = row[1]
+        history = self._history_by_visit.get(visit)
+        if history is None:
+            return
+        history.discard(key)
+        latest = self._latest.get(visit)
+        if latest is None or latest[1] != key:
+            return
+        # The latest status row changed or went away: the one before it applies now.
+        rows = self.rows[STATUS_HISTORY.name]
+        best = None
+        for history_id in history:
+            other = rows[history_id][0]
+            candidate = (_NO_TIME if other[3] is None else other[3], history_id, other[2])
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        self._set_latest(visit, best)
+        if not history:
+            del self._history_by_visit[visit]
+
+    def _set_latest(self, visit, latest: tuple | None) -> None:
+        previous = self._latest.get(visit)
+        if previous is not None:
+            _discard(self._visits_by_latest_status, previous[2], visit)
+        if latest is None:
+            self._latest.pop(visit, None)
+            return
+        self._latest[visit] = latest
+        self._visits_by_latest_status[latest[2]].add(visit)
+
+    def _index_admission(self, key, row: tuple) -> None:
+        day = _day(row[1])
+        if day is not None:
+            self._admissions_by_day[day].add(key)
+        if row[2] is None:
+            self._open_admissions.add(key)
+
+    def _unindex_admission(self, key, row: tuple) -> None:
+        _discard(self._admissions_by_day, _day(row[1]), key)
+        self._open_admissions.discard(key)
+
+    def _index_bill(self, key, row: tuple) -> None:
+        if row[2] == "Paid" and row[3] is not None and row[1] is not None:
+            self._paid_by_day[_day(row[3])][key] = row[1]
+
+    def _unindex_bill(self, key, row: tuple) -> None:
+        if row[3] is not None:
+            paid = self._paid_by_day.get(_day(row[3]))
+            if paid is not None:
+                paid.pop(key, None)
+                if not paid:
+                    del self._paid_by_day[_day(row[3])]
+
+    def _index_doctor(self, key, row: tuple) -> None:
+        self._specialities_by_doctor[row[0]][row[1]] = bool(row[2])
+
+    def _unindex_doctor(self, key, row: tuple) -> None:
+        specialities = self._specialities_by_doctor.get(row[0])
+        if specialities is not None:
+            specialities.pop(row[1], None)
+            if not specialities:
+                del self._specialities_by_doctor[row[0]]
+
+    # -- names ------------------------------------------------------------------------------
+
+    def _names(self, table, configured: dict[int, str]) -> dict[int, str]:
+        names = dict(configured)
+        for key, (row, _) in self.rows[table.name].items():
+            if row[1] is not None:
+                names[key] = row[1]
+        return names
+
+    def speciality_of(self, doctor, speciality_names: dict[int, str]) -> str:
+        """The doctor's primary speciality; else the lowest SpecialityID; else Unassigned."""
+        specialities = self._specialities_by_doctor.get(doctor)
+        if not specialities:
+            specialities = self.reference.doctor_specialities.get(doctor)
+        if not specialities:
+            return UNASSIGNED
+        primary = [sid for sid, is_primary in specialities.items() if is_primary]
+        chosen = min(primary) if primary else min(specialities)
+        return speciality_names.get(chosen, UNKNOWN)
+
+    # -- KPIs -------------------------------------------------------------------------------
+
+    def kpis(self, today: int) -> Kpis:
+        """The KPIs for the local day number `today` (wall-clock days since the epoch)."""
+        classification_names = self._names(CLASSIFICATIONS, self.reference.classifications)
+        speciality_names = self._names(SPECIALITIES, self.reference.specialities)
+        status_names = self._names(STATUSES, self.reference.statuses)
+        visits = self.rows[VISITS.name]
+
+        visits_today = Counter(dict.fromkeys(classification_names.values(), 0))
+        for visit in self._visits_by_day.get(today, ()):
+            classification = visits[visit][0][2]
+            visits_today[classification_names.get(classification, UNKNOWN)] += 1
+
+        waiting: Counter = Counter()
+        for status_id, name in status_names.items():
+            if name != self.waiting_status:
+                continue
+            for visit in self._visits_by_latest_status.get(status_id, ()):
+                row = visits.get(visit)
+                if row is None:  # its Visits row has not arrived yet
+                    continue
+                classification = classification_names.get(row[0][2], UNKNOWN)
+                waiting[(classification, self.speciality_of(row[0][1], speciality_names))] += 1
+
+        paid = self._paid_by_day.get(today, {})
+        return Kpis(
+            visits_today=dict(visits_today),
+            admissions_today=len(self._admissions_by_day.get(today, ())),
+            inpatients=len(self._open_admissions),
+            waiting=dict(waiting),
+            revenue_paid_today=sum(paid.values(), Decimal(0)),
+            classifications=sorted(set(classification_names.values())),
+            specialities=sorted(set(speciality_names.values())),
+        )
+
+    # -- bounding memory --------------------------------------------------------------------
+
+    def prune(
+        self, today: int, keep_days: int, final_statuses: set[str], visits: bool = True
+    ) -> dict[str, int]:
+        """Drop rows that can no longer change a KPI; returns how many per table.
+
+        Kept always: today's and open admissions, paid-today bills, every visit whose latest
+        status is not final, and every visit of the last `keep_days` days.
+        """
+        horizon = today - keep_days
+        status_names = self._names(STATUSES, self.reference.statuses)
+        final_ids = {sid for sid, name in status_names.items() if name in final_statuses}
+        dropped: Counter = Counter()
+        visit_rows = self.rows[VISITS.name]
+        for visit, latest in list(self._latest.items()) if visits else ():
+            if latest[2] not in final_ids or _day(latest[0]) >= horizon:
+                continue
+            row = visit_rows.get(visit)
+            if row is not None and row[0][3] is not None and _day(row[0][3]) >= horizon:
+                continue
+            dropped += self._forget_visit(visit)
+        for key, (row, _) in list(self.rows[ADMISSIONS.name].items()):
+            if row[2] is not None and (row[1] is None or _day(row[1]) < today):
+                self._drop(ADMISSIONS, key)
+                dropped[ADMISSIONS.name] += 1
+        for key, (row, _) in list(self.rows[BILLS.name].items()):
+            if not (row[2] == "Paid" and row[3] is not None and _day(row[3]) >= today):
+                self._drop(BILLS, key)
+                dropped[BILLS.name] += 1
+        return dict(dropped)
+
+    def _forget_visit(self, visit) -> Counter:
+        dropped: Counter = Counter()
+        for history_id in list(self._history_by_visit.get(visit, ())):
+            self._drop(STATUS_HISTORY, history_id)
+            dropped[STATUS_HISTORY.name] += 1
+        if visit in self.rows[VISITS.name]:
+            self._drop(VISITS, visit)
+            dropped[VISITS.name] += 1
+        self._pruned_visits.add(visit)
+        return dropped
+
+    def _drop(self, table, key) -> None:
+        row, _ = self.rows[table.name].pop(key)
+        self._indexers[table.name][1](key, row)
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: len(rows) for name, rows in self.rows.items()}
+
+
+def _discard(index: dict, bucket, key) -> None:
+    members = index.get(bucket)
+    if members is not None:
+        members.discard(key)
+        if not members:
+            del index[bucket]

@@ -336,8 +336,8 @@ class Decoder:
             raise Skip("bad_json", "value is not valid JSON") from None
         if type(document) is not dict:
             raise Skip("not_an_envelope", "value is not a JSON object")
-        if "schema" in document and "payload" in document:
-            schema = document["schema"]
+        if "payload" in document and "op" not in document:
+            schema = document.get("schema")
             if document["payload"] is None:
                 raise Skip("null_payload")
             if type(schema) is not dict:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_TABLE = "unknown"
 # Skips that are part of normal Debezium traffic and are counted without a warning.
-_EXPECTED_SKIPS = {"tombstone", "unknown_topic"}
+_EXPECTED_SKIPS = {"tombstone", "unknown_topic", "stale_version"}
 
 
 class Pipeline:

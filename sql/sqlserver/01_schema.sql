@@ -132,12 +132,13 @@ GO
 -- ---------------------------------------------------------------------------------------
 CREATE TABLE dbo.Admissions (
     AdmissionID    INT IDENTITY(1,1) PRIMARY KEY,
-    VisitID        INT          NOT NULL CONSTRAINT UQ_Admissions_Visit UNIQUE
-                                CONSTRAINT FK_Admissions_Visit REFERENCES dbo.Visits (VisitID),
+    VisitID        INT          NOT NULL CONSTRAINT FK_Admissions_Visit REFERENCES dbo.Visits (VisitID),
     -- NULL while the patient boards in the emergency department waiting for a free bed.
     BedID          INT          NULL CONSTRAINT FK_Admissions_Bed REFERENCES dbo.Beds (BedID),
     AdmissionDate  DATETIME2(0) NOT NULL,
     DischargeDate  DATETIME2(0) NULL,
+    -- One admission per visit.
+    CONSTRAINT UQ_Admissions_Visit UNIQUE (VisitID),
     CONSTRAINT CK_Admissions_Dates CHECK (DischargeDate IS NULL OR DischargeDate >= AdmissionDate)
 );
 GO
@@ -182,11 +183,12 @@ GO
 
 CREATE TABLE dbo.EmergencyDetails (
     EmergencyDetailID  INT IDENTITY(1,1) PRIMARY KEY,
-    VisitID            INT          NOT NULL CONSTRAINT UQ_EmergencyDetails_Visit UNIQUE
-                                    CONSTRAINT FK_EmergencyDetails_Visit REFERENCES dbo.Visits (VisitID),
+    VisitID            INT          NOT NULL CONSTRAINT FK_EmergencyDetails_Visit REFERENCES dbo.Visits (VisitID),
     TriageLevelID      INT          NOT NULL CONSTRAINT FK_EmergencyDetails_Triage
                                     REFERENCES dbo.TriageLevels (TriageLevelID),
-    ChiefComplaint     NVARCHAR(200) NULL
+    ChiefComplaint     NVARCHAR(200) NULL,
+    -- Only emergency visits have details, at most one row each.
+    CONSTRAINT UQ_EmergencyDetails_Visit UNIQUE (VisitID)
 );
 GO
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from devstack.connect import ConnectWorker
 from devstack.kafka import KafkaBroker
 from devstack.process import Service, free_port, port_open
@@ -69,6 +71,12 @@ def hospital_exporter() -> list[str]:
     if not found:
         raise FileNotFoundError("hospital-exporter is not installed; run `make deps`")
     return [found]
+
+
+def hospital_timezone() -> str:
+    """The exporter's time zone; the simulator must write wall-clock times in the same one."""
+    settings = yaml.safe_load(EXPORTER_CONFIG.read_text()) or {}
+    return settings.get("timezone", "UTC")
 
 
 def _http_ok(url: str) -> bool:
@@ -241,7 +249,14 @@ class Stack:
         self.on_start(self)
 
     def _database_flags(self) -> list[str]:
-        return ["--dialect", "postgres", "--dsn", self.postgres.odbc_dsn()]
+        return [
+            "--db.dialect",
+            "postgres",
+            "--db.dsn",
+            self.postgres.odbc_dsn(),
+            "--timezone",
+            hospital_timezone(),
+        ]
 
     # -- supervision -------------------------------------------------------------------------
 

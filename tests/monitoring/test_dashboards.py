@@ -87,3 +87,17 @@ def test_every_expression_parses(tmp_path):
         ["promtool", "check", "rules", str(path)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_waiting_bar_gauges_take_their_red_step_from_the_alert_thresholds():
+    live = load_dashboard(next(path for path in DASHBOARDS if path.stem == "hospital-live"))
+    gauges = [panel for panel in panels(live) if panel["type"] == "bargauge"]
+    assert len(gauges) == 2
+    for gauge in gauges:
+        by_ref = {target["refId"]: target for target in gauge["targets"]}
+        assert "hospital:waiting_threshold:" in by_ref["B"]["expr"], gauge["title"]
+        assert all(target["format"] == "table" for target in by_ref.values())
+        (rows_to_fields,) = [t for t in gauge["transformations"] if t["id"] == "rowsToFields"]
+        handlers = {m["fieldName"]: m["handlerKey"] for m in rows_to_fields["options"]["mappings"]}
+        assert handlers["Value #A"] == "field.value"
+        assert handlers["Value #B"] == "threshold1"

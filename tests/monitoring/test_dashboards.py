@@ -101,3 +101,20 @@ def test_waiting_bar_gauges_take_their_red_step_from_the_alert_thresholds():
         handlers = {m["fieldName"]: m["handlerKey"] for m in rows_to_fields["options"]["mappings"]}
         assert handlers["Value #A"] == "field.value"
         assert handlers["Value #B"] == "threshold1"
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda path: path.stem)
+def test_freshness_tile_takes_its_red_step_from_the_stall_conditions(path):
+    tiles = [
+        panel
+        for panel in panels(load_dashboard(path))
+        if any("last_event_age_seconds" in t["expr"] for t in panel["targets"])
+        and panel["type"] == "stat"
+    ]
+    assert len(tiles) == 1
+    (config,) = [t for t in tiles[0]["transformations"] if t["id"] == "configFromData"]
+    config_query = next(
+        t for t in tiles[0]["targets"] if t["refId"] == config["options"]["configRefId"]
+    )
+    assert "hospital_exporter_consumer_lag_messages" in config_query["expr"]
+    assert "hospital_exporter_kafka_connected" in config_query["expr"]

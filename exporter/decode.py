@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,10 +67,6 @@ class Change:
 
 
 Converter = Callable[[object], object]
-
-
-class _MissingColumn(Exception):
-    pass
 
 
 def wall_us_from_datetime(value: datetime, tz: ZoneInfo) -> int:
@@ -184,6 +181,8 @@ def _variable_scale_decimal(value: object) -> Decimal | None:
         return None
     if type(value) is not dict:
         raise ValueError("expected a struct of scale and value")
+    if "value" not in value or "scale" not in value:
+        raise ValueError("a variable-scale decimal needs scale and value")
     return _unscaled_bytes(value["value"], _as_int(value["scale"]))
 
 
@@ -249,6 +248,59 @@ _TIME_TYPES_BY_FACTOR = {
 }
 
 
+class RowReader:
+    """Reads a table's kept columns from a row dict into a tuple, in the table's order.
+
+    The reading function is generated per schema, so the common case (an int, a string, a
+    Debezium time of the expected type) is checked inline and costs no function call; any
+    other value goes through the column's converter, which validates or raises.
+    """
+
+    def __init__(self, table: TableSpec, fields: list[tuple[str, Converter, str]]) -> None:
+        self.table = table
+        self.fields = tuple((name, convert) for name, convert, _ in fields)
+        self.read = _compile_reader(fields)
+
+
+def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict], tuple]:
+    namespace: dict[str, object] = {"int": int, "str": str, "type": type}
+    lines = ["def read(row):"]
+    parts = []
+    for index, (name, convert, inline) in enumerate(fields):
+        value, converter = f"v{index}", f"c{index}"
+        namespace[converter] = convert
+        lines.append(f"    {value} = row[{name!r}]")
+        if inline == "int":
+            check = f"type({value}) is int and {-_MAX_INT} <= {value} <= {_MAX_INT}"
+            parts.append(f"({value} if {check} else {converter}({value}))")
+        elif inline.startswith("time*"):
+            factor = int(inline[5:])
+            low, high = -(-_MIN_WALL_US // factor), _MAX_WALL_US // factor
+            check = f"type({value}) is int and {low} <= {value} <= {high}"
+            scaled = value if factor == 1 else f"{value} * {factor}"
+            parts.append(f"({scaled} if {check} else {converter}({value}))")
+        elif inline == "text":
+            parts.append(f"({value} if type({value}) is str else {converter}({value}))")
+        else:
+            parts.append(f"{converter}({value})")
+    lines.append(f"    return ({', '.join(parts)},)")
+    exec("\n".join(lines), namespace)  # noqa: S102 - code built above from column names only
+    return namespace["read"]
+
+
+_OP_BY_BYTE = {ord("c"): "c", ord("u"): "u", ord("r"): "r"}
+_AFTER_MARK = b'"after":'
+_SOURCE_MARK = b',"source":'
+_OP_MARK = b',"op":"'
+_LSN_MARK = b'"lsn":'
+_TS_MARK = b'"ts_ms":'
+_OPEN_BRACE = ord("{")
+_QUOTE = ord('"')
+_COMMIT_LSN = re.compile(rb'"commit_lsn":"([0-9A-Fa-f:]+)"')
+_CHANGE_LSN = re.compile(rb'"change_lsn":"([0-9A-Fa-f:]+)"')
+_SERIAL_NO = re.compile(rb'"event_serial_no":(\d+)')
+
+
 class Decoder:
     """Turns raw Kafka message values into `Change`s for one hospital time zone."""
 
@@ -256,42 +308,44 @@ class Decoder:
         self.tz = tz
         self._schemaless_time = _time_converter(tz)
         self._zoned = _zoned_converter(tz)
-        # table name -> (bytes before the payload, readers) of the last schema seen
-        self._schema_prefix: dict[str, tuple[bytes, tuple]] = {}
-        # table name -> readers resolved from the last schema-less row
-        self._schemaless_readers: dict[str, tuple] = {}
+        # table name -> (bytes before the payload, reader) of the last schema seen
+        self._schema_prefix: dict[str, tuple[bytes, RowReader]] = {}
+        # table name -> reader resolved from the last schema-less row
+        self._schemaless_readers: dict[str, RowReader] = {}
 
     # -- converters -------------------------------------------------------------------------
 
-    def _schemaless_converter(self, table: TableSpec, kind: str) -> Converter:
+    def _schemaless_converter(self, table: TableSpec, kind: str) -> tuple[Converter, str]:
         if kind == TIME:
-            return self._schemaless_time
+            return self._schemaless_time, ""
         if kind == DECIMAL:
-            return _decimal_without_schema(table.decimal_scale)
-        return {INT: _int, TEXT: _text, BOOL: _bool}[kind]
+            return _decimal_without_schema(table.decimal_scale), ""
+        return {INT: (_int, "int"), TEXT: (_text, "text"), BOOL: (_bool, "")}[kind]
 
-    def _schema_converter(self, table: TableSpec, kind: str, field: dict) -> Converter:
+    def _schema_converter(self, table: TableSpec, kind: str, field: dict) -> tuple[Converter, str]:
         logical = field.get("name")
         if kind == TIME:
             if logical in _TIME_TYPES_BY_FACTOR:
-                return _scaled(_TIME_TYPES_BY_FACTOR[logical])
+                factor = _TIME_TYPES_BY_FACTOR[logical]
+                return _scaled(factor), f"time*{factor}"
             if logical == "io.debezium.time.NanoTimestamp":
-                return _nanos
+                return _nanos, ""
             if logical == "io.debezium.time.ZonedTimestamp":
-                return self._zoned
-            return self._schemaless_time
+                return self._zoned, ""
+            return self._schemaless_time, ""
         if kind == DECIMAL:
             if logical == "org.apache.kafka.connect.data.Decimal":
                 parameters = field.get("parameters") or {}
-                return _connect_decimal(int(parameters.get("scale", table.decimal_scale)))
+                scale = int(parameters.get("scale", table.decimal_scale))
+                return _connect_decimal(scale), ""
             if logical == "io.debezium.data.VariableScaleDecimal":
-                return _variable_scale_decimal
-            return _plain_decimal  # decimal.handling.mode string or double
-        return {INT: _int, TEXT: _text, BOOL: _bool}[kind]
+                return _variable_scale_decimal, ""
+            return _plain_decimal, ""  # decimal.handling.mode string or double
+        return {INT: (_int, "int"), TEXT: (_text, "text"), BOOL: (_bool, "")}[kind]
 
-    # -- readers: (field name in the message, converter) per kept column ---------------------
+    # -- readers ------------------------------------------------------------------------------
 
-    def _readers_from_schema(self, table: TableSpec, schema: dict) -> tuple:
+    def _reader_from_schema(self, table: TableSpec, schema: dict) -> RowReader:
         row_fields = None
         for envelope_field in schema.get("fields") or ():
             if envelope_field.get("field") in ("after", "before") and envelope_field.get("fields"):
@@ -299,37 +353,63 @@ class Decoder:
                 break
         if row_fields is None:
             raise Skip("not_an_envelope", "schema has no row struct")
-        by_lower = {f.get("field", "").lower(): f for f in row_fields}
-        readers = []
+        by_lower = {str(f.get("field", "")).lower(): f for f in row_fields}
+        fields = []
         for column, kind in table.columns:
             field = by_lower.get(column.lower())
             if field is None:
                 raise Skip("bad_field", f"column {column} missing from schema")
-            readers.append((field["field"], self._schema_converter(table, kind, field)))
-        return tuple(readers)
+            fields.append((str(field["field"]), *self._schema_converter(table, kind, field)))
+        return RowReader(table, fields)
 
-    def _readers_from_row(self, table: TableSpec, row: dict) -> tuple:
-        by_lower = {name.lower(): name for name in row}
-        readers = []
+    def _reader_from_row(self, table: TableSpec, row: dict) -> RowReader:
+        by_lower = {str(name).lower(): name for name in row}
+        fields = []
         for column, kind in table.columns:
             name = by_lower.get(column.lower())
             if name is None:
                 raise Skip("bad_field", f"column {column} missing")
-            readers.append((name, self._schemaless_converter(table, kind)))
-        readers = tuple(readers)
-        self._schemaless_readers[table.name] = readers
-        return readers
+            fields.append((name, *self._schemaless_converter(table, kind)))
+        reader = RowReader(table, fields)
+        self._schemaless_readers[table.name] = reader
+        return reader
 
-    # -- parsing ----------------------------------------------------------------------------
+    # -- the fast path: a compact Kafka Connect message whose layout is known ------------------
 
-    def _parse(self, table: TableSpec, value: bytes) -> tuple[dict | None, tuple | None]:
-        """The envelope and, when the message carries a schema, the readers built from it."""
-        cached = self._schema_prefix.get(table.name)
-        if cached is not None and value.startswith(cached[0]) and value.endswith(b"}"):
-            try:
-                return orjson.loads(memoryview(value)[len(cached[0]) : -1]), cached[1]
-            except orjson.JSONDecodeError:
-                pass  # not the compact form after all; parse it whole below
+    def _fast(self, value: bytes, start: int, reader: RowReader) -> Change | None:
+        """Parse only the new row of a create, update or read; None sends the message down
+        the full path (deletes, unusual layouts, values that need a closer look)."""
+        after_at = value.find(_AFTER_MARK, start)
+        if after_at < 0 or value[after_at + 8] != _OPEN_BRACE:
+            return None
+        source_at = value.find(_SOURCE_MARK, after_at)
+        # The op sits near the end, after the source and transaction blocks.
+        op_at = value.rfind(_OP_MARK, source_at)
+        if source_at < 0 or op_at < 0 or value[op_at + 8] != _QUOTE:
+            return None
+        op = _OP_BY_BYTE.get(value[op_at + 7])
+        if op is None:
+            return None
+        try:
+            row = reader.read(orjson.loads(value[after_at + 8 : source_at]))
+        except Exception:  # anything odd is judged again, and reported, by the full path
+            return None
+        table = reader.table
+        key = row[0] if len(table.key) == 1 else row[: len(table.key)]
+        if key is None or (type(key) is tuple and None in key):
+            return None
+        position = _number_after(value, _LSN_MARK, source_at, op_at)
+        if position is not None:
+            position = (position,)
+        else:
+            position = _sqlserver_position(value, source_at, op_at)
+        ts_ms = _number_after(value, _TS_MARK, source_at, op_at)
+        return Change(table, op, key, row, position, ts_ms)
+
+    # -- the full path --------------------------------------------------------------------------
+
+    def _parse(self, table: TableSpec, value: bytes) -> tuple[dict | None, RowReader | None]:
+        """The envelope and, when the message carries a schema, the reader built from it."""
         try:
             document = orjson.loads(value)
         except orjson.JSONDecodeError:
@@ -342,25 +422,40 @@ class Decoder:
                 raise Skip("null_payload")
             if type(schema) is not dict:
                 return document["payload"], None
-            readers = self._readers_from_schema(table, schema)
-            self._remember_prefix(table, value, readers)
-            return document["payload"], readers
+            reader = self._reader_from_schema(table, schema)
+            self._remember_prefix(table, value, reader)
+            return document["payload"], reader
         return document, None
 
-    def _remember_prefix(self, table: TableSpec, value: bytes, readers: tuple) -> None:
+    def _remember_prefix(self, table: TableSpec, value: bytes, reader: RowReader) -> None:
         # Kafka Connect writes the schema first and the payload last; the mark cannot occur
         # inside a JSON string (quotes are escaped there) nor as a schema key.
         if not value.startswith(_SCHEMA_START):
             return
         mark = value.find(_PAYLOAD_MARK)
         if mark > 0:
-            self._schema_prefix[table.name] = (bytes(value[: mark + len(_PAYLOAD_MARK)]), readers)
+            self._schema_prefix[table.name] = (bytes(value[: mark + len(_PAYLOAD_MARK)]), reader)
 
     def decode(self, table: TableSpec, value: bytes | None, key: bytes | None = None) -> Change:
         """One message value into a Change; raises Skip for anything that is not one."""
         if value is None:
             raise Skip("tombstone")
-        envelope, readers = self._parse(table, value)
+        cached = self._schema_prefix.get(table.name)
+        try:
+            if cached is not None and value.startswith(cached[0]):
+                change = self._fast(value, len(cached[0]), cached[1])
+                if change is not None:
+                    return change
+            elif cached is None and table.name in self._schemaless_readers:
+                change = self._fast(value, 0, self._schemaless_readers[table.name])
+                if change is not None:
+                    return change
+        except IndexError:  # a message cut short; the full path says what is wrong with it
+            pass
+        return self._decode_fully(table, value, key)
+
+    def _decode_fully(self, table: TableSpec, value: bytes, key: bytes | None) -> Change:
+        envelope, reader = self._parse(table, value)
         if envelope is None:
             raise Skip("null_payload")
         if type(envelope) is not dict:
@@ -376,47 +471,35 @@ class Decoder:
         source_ts = _source_ts(envelope, source)
         if op == "d":
             before = envelope.get("before")
-            change_key = self._key(table, before, key, readers)
+            change_key = self._key(table, before, key)
             return Change(table, op, change_key, None, position, source_ts)
 
         after = envelope.get("after")
         if type(after) is not dict:
             raise Skip("not_an_envelope", "no row after the change")
-        row = self._row(table, after, readers)
+        row = self._row(table, after, reader)
         row_key = row[0] if len(table.key) == 1 else row[: len(table.key)]
         if row_key is None or (type(row_key) is tuple and None in row_key):
             raise Skip("missing_key")
         return Change(table, op, row_key, row, position, source_ts)
 
-    def _row(self, table: TableSpec, row: dict, readers: tuple | None) -> tuple:
-        if readers is None:
-            readers = self._schemaless_readers.get(table.name) or self._readers_from_row(table, row)
+    def _row(self, table: TableSpec, row: dict, reader: RowReader | None) -> tuple:
+        schemaless = reader is None
+        if schemaless:
+            reader = self._schemaless_readers.get(table.name) or self._reader_from_row(table, row)
+        if any(name not in row for name, _ in reader.fields):
+            if not schemaless:
+                raise Skip("bad_field", "column missing from row")
+            reader = self._reader_from_row(table, row)  # the columns were renamed
         try:
-            return self._convert(row, readers)
-        except _MissingColumn:
-            if readers is not self._schemaless_readers.get(table.name):
-                raise Skip("bad_field", "column missing from row") from None
-        # Schema-less rows whose column names changed: resolve them again, once.
-        try:
-            return self._convert(row, self._readers_from_row(table, row))
-        except _MissingColumn:
-            raise Skip("bad_field", "column missing from row") from None
-
-    @staticmethod
-    def _convert(row: dict, readers: tuple) -> tuple:
-        try:
-            values = [row[name] for name, _ in readers]
-        except KeyError:
-            raise _MissingColumn from None
-        try:
-            return tuple([convert(value) for value, (_, convert) in zip(values, readers)])
+            return reader.read(row)
         except _CONVERSION_ERRORS:
-            raise Skip("bad_field", _failing_column(values, readers)) from None
+            raise Skip("bad_field", _failing_column(row, reader)) from None
 
-    def _key(self, table: TableSpec, before: object, key: bytes | None, readers) -> object:
+    def _key(self, table: TableSpec, before: object, key: bytes | None) -> object:
         """The primary key of a deleted row: from the old row, else from the message key."""
         row = before if type(before) is dict else self._key_document(key)
-        by_lower = {name.lower(): name for name in row}
+        by_lower = {str(name).lower(): name for name in row}
         values = []
         for column in table.key:
             name = by_lower.get(column.lower())
@@ -444,16 +527,42 @@ class Decoder:
         return document
 
 
+def _number_after(value: bytes, mark: bytes, start: int, end: int) -> int | None:
+    """The whole number that follows `mark` between start and end, if there is one."""
+    at = value.find(mark, start, end)
+    if at < 0:
+        return None
+    at += len(mark)
+    stop = value.find(b",", at, end)
+    try:
+        return int(value[at : stop if stop > 0 else end])
+    except ValueError:  # null, or the block ended there
+        return None
+
+
+def _sqlserver_position(value: bytes, start: int, end: int) -> tuple | None:
+    commit = _COMMIT_LSN.search(value, start, end)
+    if commit is None:
+        return None
+    change = _CHANGE_LSN.search(value, start, end)
+    serial = _SERIAL_NO.search(value, start, end)
+    return (
+        commit.group(1).decode(),
+        "" if change is None else change.group(1).decode(),
+        0 if serial is None else int(serial.group(1)),
+    )
+
+
 _CONVERSION_ERRORS = (KeyError, ValueError, TypeError, ArithmeticError, binascii.Error)
 
 
-def _failing_column(values: list, readers: tuple) -> str:
+def _failing_column(row: dict, reader: RowReader) -> str:
     """Names the column that cannot be read, never its value (it may identify a patient)."""
-    for value, (name, convert) in zip(values, readers):
+    for name, convert in reader.fields:
         try:
-            convert(value)
+            convert(row[name])
         except _CONVERSION_ERRORS:
-            return f"column {name}: unreadable {type(value).__name__} value"
+            return f"column {name}: unreadable {type(row.get(name)).__name__} value"
     return "unreadable value"
 
 

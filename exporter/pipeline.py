@@ -35,35 +35,43 @@ class Pipeline:
     def topics(self) -> list[str]:
         return list(self.table_by_topic)
 
-    def handle(self, topic: str, partition: int, offset: int, key, value) -> bool:
-        """Apply one message; the caller holds `state.lock`. Never raises for bad input."""
-        table = self.table_by_topic.get(topic)
-        if table is None:
-            self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, offset, "")
-            return False
-        try:
-            change = self.decoder.decode(table, value, key)
-        except Skip as skip:
-            self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
-            return False
-        if not self.state.apply(change):
-            self._skip(table.name, "stale_version", topic, partition, offset, "")
-            return False
-        self.telemetry.applied[(table.name, change.op)] += 1
-        newest = self.telemetry.newest_source_ts_ms
-        if change.source_ts_ms is not None and (newest is None or change.source_ts_ms > newest):
-            self.telemetry.newest_source_ts_ms = change.source_ts_ms
-        return True
-
     def handle_batch(self, messages) -> int:
         """Apply (topic, partition, offset, key, value) tuples under one hold of the lock;
-        returns how many changed the state."""
-        applied = 0
+        returns how many changed the state. Never raises for bad input."""
         with self.state.lock:
-            for message in messages:
-                applied += self.handle(*message)
+            applied = self._apply_all(messages)
             if applied:
                 self.telemetry.last_applied_at = time.time()
+        return applied
+
+    def _apply_all(self, messages) -> int:
+        # The per-event path: names are bound locally because this loop runs for every
+        # change event of every table.
+        tables = self.table_by_topic
+        decode = self.decoder.decode
+        apply = self.state.apply
+        counts = self.telemetry.applied
+        newest = self.telemetry.newest_source_ts_ms or 0
+        applied = 0
+        for topic, partition, offset, key, value in messages:
+            table = tables.get(topic)
+            if table is None:
+                self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, offset, "")
+                continue
+            try:
+                change = decode(table, value, key)
+            except Skip as skip:
+                self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
+                continue
+            if not apply(change):
+                self._skip(table.name, "stale_version", topic, partition, offset, "")
+                continue
+            counts[(table.name, change.op)] += 1
+            applied += 1
+            if change.source_ts_ms is not None and change.source_ts_ms > newest:
+                newest = change.source_ts_ms
+        if newest:
+            self.telemetry.newest_source_ts_ms = newest
         return applied
 
     def _skip(self, table: str, reason: str, topic, partition, offset, detail: str) -> None:

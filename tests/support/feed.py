@@ -17,6 +17,7 @@ from tests.support.debezium import COLUMNS, KEYS, Encoder
 
 TABLES = tuple(COLUMNS)  # the eight tables the exporter reads
 OPS = {"insert": "c", "update": "u", "delete": "d"}
+UPDATED_TABLES = {"Visits", "Admissions", "Bills", "Doctor_Speciality"}
 
 
 class Activity:
@@ -58,13 +59,23 @@ def messages(
     """(topic, key, value) per operation, a tombstone after each delete."""
     zone = ZoneInfo(tz)
     position = first_position
+    # The old row of an update, as SQL Server CDC and PostgreSQL's REPLICA IDENTITY FULL
+    # send it; only tables the simulator updates need remembering.
+    previous: dict[tuple, dict] = {}
     for kind, table, row in operations:
         if activity is not None:
             activity.apply(kind, table, row)
         moment = row_time(row) or datetime(2026, 1, 1)
         ts_ms = int(moment.replace(tzinfo=zone).timestamp() * 1000)
         op = OPS.get(kind, "r")
-        before, after = (row, None) if op == "d" else (None, row)
+        row_key = (table, *(row[column] for column in KEYS[table]))
+        if op == "d":
+            before, after = row, None
+            previous.pop(row_key, None)
+        else:
+            before, after = (previous.get(row_key) if op == "u" else None), row
+            if table in UPDATED_TABLES:
+                previous[row_key] = dict(row)
         key = encoder.key(table, row)
         topic = encoder.topic(table)
         yield topic, key, encoder.value(table, op, before, after, ts_ms=ts_ms, position=position)

@@ -3,7 +3,8 @@
 # Maven Central into the cache (outside the checkout), and the Debezium SQL Server plugin of
 # the compose stack's Connect image, so that its connector file is validated by the plugin
 # itself in the tests. Maven checks every artifact's published checksum (--strict-checksums
-# fails on a mismatch); the list of jars and their SHA-256 is kept beside them so a later run can tell a damaged cache from a good one.
+# fails on a mismatch); the list of jars and their SHA-256 is kept beside them so a later
+# run can tell a damaged cache from a good one.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)

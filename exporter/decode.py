@@ -346,11 +346,15 @@ class Decoder:
     # -- readers ------------------------------------------------------------------------------
 
     def _reader_from_schema(self, table: TableSpec, schema: dict) -> RowReader:
-        row_fields = None
-        for envelope_field in schema.get("fields") or ():
-            if envelope_field.get("field") in ("after", "before") and envelope_field.get("fields"):
-                row_fields = envelope_field["fields"]
-                break
+        try:
+            return self._read_schema(table, schema)
+        except (AttributeError, TypeError, ValueError, KeyError):
+            raise Skip("bad_schema", "not a Kafka Connect struct schema") from None
+
+    def _read_schema(self, table: TableSpec, schema: dict) -> RowReader:
+        # The row struct: that of "after", else (a schema only for deletes) that of "before".
+        structs = {part.get("field"): part.get("fields") for part in schema.get("fields") or ()}
+        row_fields = structs.get("after") or structs.get("before")
         if row_fields is None:
             raise Skip("not_an_envelope", "schema has no row struct")
         by_lower = {str(f.get("field", "")).lower(): f for f in row_fields}

@@ -63,6 +63,10 @@ class Pipeline:
             except Skip as skip:
                 self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
                 continue
+            except Exception as error:  # a shape nobody foresaw must not stop the consumer
+                detail = f"{type(error).__name__} in the decoder"
+                self._skip(table.name, "decode_error", topic, partition, offset, detail)
+                continue
             if not apply(change):
                 self._skip(table.name, "stale_version", topic, partition, offset, "")
                 continue

@@ -1,0 +1,142 @@
+"""Point 1: decode + apply rate on one core, beside json.loads, the payload-only orjson
+ceiling, and the seed design's baseline.
+
+Messages: a simulated week of a large hospital through the test Encoder, in both connector
+flavours, with and without schemas. Every variant runs on the same operations.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import orjson
+
+from bench.common import HOSPITAL_TZ, SIM_END, median_rate, pin
+from bench.seed_baseline import SeedService
+from exporter.config import load
+from exporter.pipeline import Pipeline
+from exporter.state import HospitalState
+from exporter.telemetry import Telemetry
+from tests.support.debezium import Encoder
+from tests.support.feed import TABLES, messages, simulated_operations
+
+VARIANTS = [
+    ("postgres", True),
+    ("sqlserver", True),
+    ("postgres", False),
+    ("sqlserver", False),
+]
+
+
+def operations(days: float, visits_per_day: int) -> list:
+    return list(
+        simulated_operations(
+            seed=5,
+            tz=HOSPITAL_TZ,
+            end_local=SIM_END,
+            hours=24 * days,
+            visits_per_day=visits_per_day,
+        )
+    )
+
+
+def encoded(ops: list, flavor: str, schemas: bool) -> list[tuple[str, bytes, bytes | None]]:
+    encoder = Encoder(flavor=flavor, schemas=schemas, topic_prefix="bench")
+    routing = Encoder(flavor="postgres", topic_prefix="bench")  # one topic naming for routing
+    by_topic = {encoder.topic(table): routing.topic(table) for table in TABLES}
+    return [
+        (by_topic[topic], key, value)
+        for topic, key, value in messages(ops, encoder, HOSPITAL_TZ)
+        if value is not None  # tombstones cost nothing anywhere; leave them out
+    ]
+
+
+def exporter_pipeline() -> Pipeline:
+    flags = {
+        "timezone": HOSPITAL_TZ,
+        "topics.prefix": "bench",
+        "topics.pattern": "{prefix}.{schema}.{table}",
+        "topics.table-case": "lower",
+    }
+    config = load(None, flags, environ={})
+    return Pipeline(config, HospitalState(config.reference), Telemetry())
+
+
+def exporter_run(batch: list) -> int:
+    pipeline = exporter_pipeline()
+    tuples = [(topic, 0, offset, key, value) for offset, (topic, key, value) in enumerate(batch)]
+    pipeline.handle_batch(tuples)
+    skipped = sum(pipeline.telemetry.skipped.values())
+    if skipped:
+        raise RuntimeError(f"{skipped} benchmark messages were skipped: {pipeline.telemetry}")
+    return len(tuples)
+
+
+def run(days: float = 7, visits_per_day: int = 2500, repeats: int = 5) -> list[dict]:
+    pin({0})
+    ops = operations(days, visits_per_day)
+    return [measure(ops, flavor, schemas, repeats) for flavor, schemas in VARIANTS]
+
+
+def measure(ops: list, flavor: str, schemas: bool, repeats: int) -> dict:
+    batch = encoded(ops, flavor, schemas)
+    values = [value for _, _, value in batch]
+    payloads = [
+        orjson.dumps(orjson.loads(value)["payload"]) if schemas else value for value in values
+    ]
+    size = sum(map(len, values)) / len(values)
+
+    def json_only() -> int:
+        for value in values:
+            json.loads(value)
+        return len(values)
+
+    def ceiling() -> int:
+        for payload in payloads:
+            orjson.loads(payload)
+        return len(payloads)
+
+    def seed() -> int:
+        topics = {Encoder(topic_prefix="bench").topic(t): t for t in TABLES}
+        service = SeedService(SIM_END - timedelta(hours=12), topics, flavor == "postgres")
+        for topic, _, value in batch:
+            service.handle(topic, value)
+        return len(batch)
+
+    results = {}
+    for name, function in (
+        ("exporter", lambda: exporter_run(batch)),
+        ("json.loads", json_only),
+        ("orjson payload", ceiling),
+        ("seed baseline", seed),
+    ):
+        results[name] = median_rate(function, repeats)
+    return {
+        "flavor": flavor,
+        "schemas": schemas,
+        "messages": len(batch),
+        "bytes": size,
+        **{name: rate for name, (rate, _) in results.items()},
+        "runs": {name: runs for name, (_, runs) in results.items()},
+    }
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| flavour | schemas | avg bytes | exporter ev/s | json.loads ev/s | orjson payload "
+        "(ceiling) ev/s | seed baseline ev/s | exporter / ceiling | exporter / seed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['flavor']} | {'yes' if row['schemas'] else 'no'} | {row['bytes']:.0f} | "
+            f"{row['exporter']:,.0f} | {row['json.loads']:,.0f} | {row['orjson payload']:,.0f} | "
+            f"{row['seed baseline']:,.0f} | {row['exporter'] / row['orjson payload']:.0%} | "
+            f"{row['exporter'] / row['seed baseline']:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(run(days=1, visits_per_day=1000, repeats=3)))

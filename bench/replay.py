@@ -1,0 +1,206 @@
+"""Points 2, 3 and 5: replay from a real broker, memory after it, and scrape cost.
+
+A simulated period of a large hospital is produced once to a broker whose data folder is kept
+under ~/.cache/hospital-bench/ (a cold run builds it). Then, side by side: the raw
+consume-only rate of kafka-python over the same 24 partitions, and the exporter process from
+start to /ready 200. The broker's JVM is pinned to CPU 1 and the measured process to CPU 0.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import time
+import tracemalloc
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+
+from bench.common import CACHE, HOSPITAL_TZ, SIM_END, percentile, pin
+from devstack.kafka import KafkaBroker
+from tests.support.debezium import Encoder
+from tests.support.exporter_process import ExporterProcess, http_get
+from tests.support.feed import TABLES, messages, produce, simulated_operations
+
+PREFIX = "benchreplay"
+
+
+def broker_for(days: int, visits_per_day: int) -> tuple[KafkaBroker, int]:
+    """A started broker holding the topics; produces them on the first run."""
+    base = CACHE / f"broker-{days}d-{visits_per_day}v"
+    marker = base / "produced.json"
+    broker = KafkaBroker(base, base / "logs", heap="-Xmx1g")
+    if not marker.exists() and base.exists():
+        subprocess.run(["rm", "-rf", str(base)], check=True)  # an interrupted first run
+    broker.start(timeout=180)
+    _pin_process_tree(broker.service.proc.pid, "1")
+    if marker.exists():
+        return broker, json.loads(marker.read_text())["messages"]
+    encoder = Encoder(flavor="postgres", schemas=False, topic_prefix=PREFIX)
+    broker.create_topics([encoder.topic(t) for t in TABLES], partitions=3, compact=True)
+    operations = simulated_operations(
+        seed=17, tz=HOSPITAL_TZ, end_local=SIM_END, hours=24 * days, visits_per_day=visits_per_day
+    )
+    started = time.monotonic()
+    count = produce(broker.bootstrap, messages(operations, encoder, HOSPITAL_TZ))
+    marker.write_text(json.dumps({"messages": count, "seconds": time.monotonic() - started}))
+    return broker, count
+
+
+def _pin_process_tree(pid: int, cpus: str) -> None:
+    # Every thread of the JVM, not only its main thread.
+    subprocess.run(["taskset", "-a", "-cp", cpus, str(pid)], capture_output=True)
+
+
+def raw_consume(bootstrap: str) -> tuple[int, float]:
+    """kafka-python reading every partition from the beginning to the end, no decoding."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        max_poll_records=5000,
+        fetch_max_wait_ms=200,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    try:
+        topics = [Encoder(topic_prefix=PREFIX).topic(t) for t in TABLES]
+        partitions = [
+            TopicPartition(topic, number)
+            for topic in topics
+            for number in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        count = 0
+        started = time.perf_counter()
+        deadline = time.monotonic() + 1800
+        while remaining and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                count += len(records)
+                if records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return count, time.perf_counter() - started
+    finally:
+        consumer.close()
+
+
+def status_kb(pid: int) -> dict[str, int]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmHWM", "VmRSS"):
+            values[name] = int(rest.split()[0])
+    return values
+
+
+def rows_by_table(process) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(process.metrics_text()):
+        if family.name == "hospital_exporter_rows":
+            return {s.labels["table"]: s.value for s in family.samples}
+    return {}
+
+
+def exporter_replay(bootstrap: str, base: Path, scrape_requests: int) -> dict:
+    settings = {"topics.prefix": PREFIX, "log.progress-interval": 5}
+    process = ExporterProcess(base, bootstrap, settings)
+    started = time.perf_counter()
+    process.start(wait_ready=False)
+    _pin_process_tree(process.service.proc.pid, "0")
+    process.wait_ready(timeout=3600)
+    seconds = time.perf_counter() - started
+    try:
+        memory = status_kb(process.service.proc.pid)
+        rows = rows_by_table(process)
+        scrape = {
+            path: timed_gets(process.url(path), scrape_requests) for path in ("/metrics", "/stats")
+        }
+        progress = [
+            line.split("INFO ", 1)[-1]
+            for line in process.service.log_path.read_text().splitlines()
+            if "catching up" in line or "caught up" in line
+        ]
+    finally:
+        process.stop()
+    return {
+        "seconds": seconds,
+        "memory": memory,
+        "rows": rows,
+        "scrape": scrape,
+        "progress": progress,
+    }
+
+
+def timed_gets(url: str, count: int) -> dict[str, float]:
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        status, body = http_get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200 and body
+    return {
+        "median_ms": statistics.median(times),
+        "p95_ms": percentile(times, 0.95),
+        "bytes": len(body),
+    }
+
+
+def empty_exporter_rss(bootstrap: str, base: Path) -> int:
+    """RSS of an exporter with nothing to read: the fixed cost of the process."""
+    with ExporterProcess(base, bootstrap, {"topics.prefix": "benchnothing"}) as process:
+        time.sleep(1)
+        return status_kb(process.service.proc.pid)["VmRSS"]
+
+
+def bytes_per_row_in_process(days: int = 7, visits_per_day: int = 2500) -> dict:
+    """tracemalloc over applying a simulated week to a fresh state: allocations kept per row."""
+    from bench.decode import encoded, exporter_pipeline, operations
+
+    batch = encoded(operations(days, visits_per_day), "postgres", False)
+    tuples = [(topic, 0, offset, key, value) for offset, (topic, key, value) in enumerate(batch)]
+    tracemalloc.start()
+    pipeline = exporter_pipeline()
+    before = tracemalloc.get_traced_memory()[0]
+    pipeline.handle_batch(tuples)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    rows = sum(len(rows) for rows in pipeline.state.rows.values())
+    return {"bytes": after - before, "rows": rows, "messages": len(tuples)}
+
+
+def run(
+    days: int,
+    visits_per_day: int,
+    raw_repeats: int,
+    replay_repeats: int,
+    scrape_requests: int,
+    work: Path,
+) -> dict:
+    pin({0})
+    broker, produced = broker_for(days, visits_per_day)
+    try:
+        raw = [raw_consume(broker.bootstrap) for _ in range(raw_repeats)]
+        replays = [
+            exporter_replay(broker.bootstrap, work / f"replay-{n}", scrape_requests)
+            for n in range(replay_repeats)
+        ]
+        empty = empty_exporter_rss(broker.bootstrap, work / "empty")
+    finally:
+        broker.stop()
+    raw_rates = [count / seconds for count, seconds in raw]
+    return {
+        "days": days,
+        "visits_per_day": visits_per_day,
+        "messages": produced,
+        "raw_counts": [count for count, _ in raw],
+        "raw_rate": statistics.median(raw_rates),
+        "raw_rates": raw_rates,
+        "replay_seconds": [r["seconds"] for r in replays],
+        "replay_rate": produced / statistics.median(r["seconds"] for r in replays),
+        "last": replays[-1],
+        "empty_rss_kb": empty,
+    }

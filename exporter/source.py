@@ -22,6 +22,7 @@ from exporter.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
+DISCOVERY_INTERVAL_SECONDS = 30.0
 
 
 class KafkaSource:
@@ -36,6 +37,7 @@ class KafkaSource:
         self._positions: dict[TopicPartition, int] = {}  # next offset, kept across rebuilds
         self._begin: dict[TopicPartition, int] = {}
         self._target: dict[TopicPartition, int] | None = None  # catch-up goal, set once
+        self._next_discovery = 0.0
         self._thread = threading.Thread(target=self.run, name="kafka", daemon=True)
 
     def start(self) -> None:
@@ -148,8 +150,11 @@ class KafkaSource:
         self.telemetry.kafka_connected = True
 
     def _check(self, consumer: KafkaConsumer) -> None:
-        """Ask the brokers for the end offsets: proves they answer, and gives the lag."""
-        self._assign(consumer)  # topics created since start (a new connector) are picked up
+        """Ask the brokers for the end offsets: proves they answer, and gives the lag.
+
+        end_offsets gives up after the client's request timeout, so a dead broker is noticed;
+        the metadata calls of topic discovery would wait for ever, so they run only when a
+        change topic is still missing, right after the brokers have answered."""
         assigned = list(consumer.assignment())
         ends = consumer.end_offsets(assigned) if assigned else {}
         lag = {}
@@ -161,6 +166,10 @@ class KafkaSource:
         if not self.telemetry.kafka_connected:
             log.info("Kafka brokers answer again")
         self.telemetry.kafka_connected = True
+        missing = set(self.pipeline.topics) - {tp.topic for tp in assigned}
+        if missing and time.monotonic() >= self._next_discovery:
+            self._next_discovery = time.monotonic() + DISCOVERY_INTERVAL_SECONDS
+            self._assign(consumer)  # topics created since start (a new connector)
 
     def _update_catch_up(self, consumer: KafkaConsumer, progress: _Progress) -> None:
         target = self._target or {}

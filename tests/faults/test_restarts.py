@@ -97,12 +97,6 @@ class PacedProducer(threading.Thread):
         self.producer.close(timeout=10)
 
 
-OUTAGE_BUG = (
-    "with the broker killed, hospital_exporter_kafka_connected stays 1 and /ready 200 for "
-    "more than 30 s: the health check does not fail while kafka-python keeps reconnecting"
-)
-
-
 @pytest.fixture
 def own_broker(tmp_path):
     """A broker of its own: the session broker serves other tests and must not be killed."""
@@ -164,7 +158,6 @@ def test_the_last_kpis_are_served_through_a_broker_crash_and_recovery(own_broker
     exporter_through_a_broker_crash(own_broker, tmp_path / "exporter", keeps_serving)
 
 
-@pytest.mark.xfail(strict=True, reason=OUTAGE_BUG)
 def test_a_broker_crash_is_reported(own_broker, tmp_path):
     def reported(process) -> None:
         eventually(

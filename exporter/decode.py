@@ -260,6 +260,8 @@ class RowReader:
         self.table = table
         self.fields = tuple((name, convert) for name, convert, _ in fields)
         self.read = _compile_reader(fields)
+        self.single_key = len(table.key) == 1
+        self.key_size = len(table.key)
 
 
 def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict], tuple]:
@@ -380,12 +382,26 @@ class Decoder:
 
     # -- the fast path: a compact Kafka Connect message whose layout is known ------------------
 
-    def _fast(self, value: bytes, start: int, reader: RowReader) -> Change | None:
-        """Parse only the new row of a create, update or read; None sends the message down
-        the full path (deletes, unusual layouts, values that need a closer look)."""
+    def decode_row(self, table: TableSpec, value: bytes) -> tuple | None:
+        """(op, key, row, position) of a create, update or read in the known compact layout,
+        parsing only the new row; None when the message needs the full path of `decode`."""
+        cached = self._schema_prefix.get(table.name)
+        try:
+            if cached is not None:
+                if value.startswith(cached[0]):
+                    return self._fast(value, len(cached[0]), cached[1])
+            else:
+                reader = self._schemaless_readers.get(table.name)
+                if reader is not None:
+                    return self._fast(value, 0, reader)
+        except IndexError:  # a message cut short; the full path says what is wrong with it
+            pass
+        return None
+
+    def _fast(self, value: bytes, start: int, reader: RowReader) -> tuple | None:
         after_at = value.find(_AFTER_MARK, start)
         if after_at < 0 or value[after_at + 8] != _OPEN_BRACE:
-            return None
+            return None  # no new row: a delete, or not an envelope
         source_at = value.find(_SOURCE_MARK, after_at)
         # The op sits near the end, after the source and transaction blocks.
         op_at = value.rfind(_OP_MARK, source_at)
@@ -398,17 +414,25 @@ class Decoder:
             row = reader.read(orjson.loads(value[after_at + 8 : source_at]))
         except Exception:  # anything odd is judged again, and reported, by the full path
             return None
-        table = reader.table
-        key = row[0] if len(table.key) == 1 else row[: len(table.key)]
+        key = row[0] if reader.single_key else row[: reader.key_size]
         if key is None or (type(key) is tuple and None in key):
             return None
-        position = _number_after(value, _LSN_MARK, source_at, op_at)
-        if position is not None:
-            position = (position,)
-        else:
-            position = _sqlserver_position(value, source_at, op_at)
-        ts_ms = _number_after(value, _TS_MARK, source_at, op_at)
-        return Change(table, op, key, row, position, ts_ms)
+        lsn_at = value.find(_LSN_MARK, source_at, op_at)
+        if lsn_at > 0:
+            end = value.find(b",", lsn_at, op_at)
+            try:
+                return op, key, row, (int(value[lsn_at + 6 : end]),)
+            except ValueError:  # "lsn":null
+                return op, key, row, None
+        return op, key, row, _sqlserver_position(value, source_at, op_at)
+
+    @staticmethod
+    def source_ts(value: bytes) -> int | None:
+        """The source (commit) time, in ms, of a message in the compact layout."""
+        source_at = value.find(_SOURCE_MARK)
+        if source_at < 0:
+            return None
+        return _number_after(value, _TS_MARK, source_at, len(value))
 
     # -- the full path --------------------------------------------------------------------------
 
@@ -444,18 +468,9 @@ class Decoder:
         """One message value into a Change; raises Skip for anything that is not one."""
         if value is None:
             raise Skip("tombstone")
-        cached = self._schema_prefix.get(table.name)
-        try:
-            if cached is not None and value.startswith(cached[0]):
-                change = self._fast(value, len(cached[0]), cached[1])
-                if change is not None:
-                    return change
-            elif cached is None and table.name in self._schemaless_readers:
-                change = self._fast(value, 0, self._schemaless_readers[table.name])
-                if change is not None:
-                    return change
-        except IndexError:  # a message cut short; the full path says what is wrong with it
-            pass
+        fast = self.decode_row(table, value)
+        if fast is not None:
+            return Change(table, *fast, self.source_ts(value))
         return self._decode_fully(table, value, key)
 
     def _decode_fully(self, table: TableSpec, value: bytes, key: bytes | None) -> Change:

@@ -10,7 +10,7 @@ import logging
 import time
 
 from exporter.config import Config
-from exporter.decode import Decoder, Skip
+from exporter.decode import Change, Decoder, Skip
 from exporter.state import HospitalState
 from exporter.tables import TABLES
 from exporter.telemetry import Telemetry
@@ -46,37 +46,56 @@ class Pipeline:
 
     def _apply_all(self, messages) -> int:
         # The per-event path: names are bound locally because this loop runs for every
-        # change event of every table.
+        # change event. Most events take the decoder's fast path, which leaves the source
+        # time unread; it is read once per topic and batch, from the last event applied.
         tables = self.table_by_topic
-        decode = self.decoder.decode
-        apply = self.state.apply
+        decode_row = self.decoder.decode_row
+        store = self.state.store
         counts = self.telemetry.applied
         newest = self.telemetry.newest_source_ts_ms or 0
+        last_fast_value: dict[str, bytes] = {}
         applied = 0
         for topic, partition, offset, key, value in messages:
             table = tables.get(topic)
             if table is None:
                 self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, offset, "")
                 continue
-            try:
-                change = decode(table, value, key)
-            except Skip as skip:
-                self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
-                continue
-            except Exception as error:  # a shape nobody foresaw must not stop the consumer
-                detail = f"{type(error).__name__} in the decoder"
-                self._skip(table.name, "decode_error", topic, partition, offset, detail)
-                continue
-            if not apply(change):
+            fast = None if value is None else decode_row(table, value)
+            if fast is not None:
+                op, row_key, row, position = fast
+                source_ts = None
+            else:
+                change = self._decode_fully(table, topic, partition, offset, key, value)
+                if change is None:
+                    continue
+                op, row_key, row, position = change.op, change.key, change.row, change.position
+                source_ts = change.source_ts_ms
+            if not store(table.name, row_key, row, position):
                 self._skip(table.name, "stale_version", topic, partition, offset, "")
                 continue
-            counts[(table.name, change.op)] += 1
+            counts[(table.name, op)] += 1
             applied += 1
-            if change.source_ts_ms is not None and change.source_ts_ms > newest:
-                newest = change.source_ts_ms
+            if source_ts is None:
+                last_fast_value[topic] = value
+            elif source_ts > newest:
+                newest = source_ts
+        for value in last_fast_value.values():
+            source_ts = self.decoder.source_ts(value)
+            if source_ts is not None and source_ts > newest:
+                newest = source_ts
         if newest:
             self.telemetry.newest_source_ts_ms = newest
         return applied
+
+    def _decode_fully(self, table, topic, partition, offset, key, value) -> Change | None:
+        try:
+            return self.decoder.decode(table, value, key)
+        except Skip as skip:
+            self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
+        except Exception as error:  # a shape nobody foresaw must not stop the consumer
+            detail = f"{type(error).__name__} in the decoder"
+            self._skip(table.name, "decode_error", topic, partition, offset, detail)
+        return None
 
     def _skip(self, table: str, reason: str, topic, partition, offset, detail: str) -> None:
         self.telemetry.skipped[(table, reason)] += 1

@@ -69,13 +69,6 @@ def _day(wall_us: int | None) -> int | None:
     return None if wall_us is None else wall_us // DAY_US
 
 
-def _older(position: tuple, than: tuple) -> bool:
-    try:
-        return position < than
-    except TypeError:  # positions of two different connectors cannot be compared
-        return False
-
-
 class HospitalState:
     def __init__(self, reference: Reference | None = None, waiting_status: str = "Waiting"):
         self.lock = threading.Lock()
@@ -107,29 +100,39 @@ class HospitalState:
 
     def apply(self, change: Change) -> bool:
         """Store the change's row; False when an older version of a known row is refused."""
-        name = change.table.name
+        return self.store(change.table.name, change.key, change.row, change.position)
+
+    def store(self, name: str, key, row: tuple | None, position: tuple | None) -> bool:
+        """The row of `key` in table `name` is now `row` (None: deleted), unless `position`
+        shows it is older than the version held."""
         rows = self.rows[name]
-        key = change.key
         old = rows.get(key)
-        position = change.position
         if position is not None:
-            known = old[1] if old is not None else self._deleted[name].get(key)
-            if known is not None and _older(position, known):
-                return False
+            if old is not None:
+                known = old[1]
+            else:
+                deleted = self._deleted[name]
+                known = deleted.get(key) if deleted else None
+            if known is not None:
+                try:
+                    if position < known:
+                        return False
+                except TypeError:  # positions of two different connectors cannot be compared
+                    pass
         indexer = self._indexers.get(name)
         if old is not None:
             del rows[key]
             if indexer is not None:
                 indexer[1](key, old[0])
-        if change.row is None:
+        if row is None:
             if position is not None:
                 self._remember_delete(name, key, position)
             return True
-        if self._pruned_visits and self._belongs_to_pruned_visit(name, key, change.row):
+        if self._pruned_visits and self._belongs_to_pruned_visit(name, key, row):
             return True
-        rows[key] = (change.row, position)
+        rows[key] = (row, position)
         if indexer is not None:
-            indexer[0](key, change.row)
+            indexer[0](key, row)
         return True
 
     def _remember_delete(self, name: str, key, position: tuple) -> None:

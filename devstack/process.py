@@ -70,7 +70,11 @@ class Service:
         log.info("starting %s (log: %s)", self.name, self.log_path)
         # A session of its own, so stop() can signal the whole process group.
         self.proc = subprocess.Popen(
-            argv, stdout=log_file, stderr=subprocess.STDOUT, env=env, cwd=self.cwd,
+            argv,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=self.cwd,
             start_new_session=True,
         )
         log_file.close()

@@ -42,6 +42,7 @@ _MAX_AMOUNT = Decimal("1e10")
 _MAX_INT = 2**63 - 1
 
 _SCHEMA_START = b'{"schema":'
+_BARE_START = b'{"before":'  # a message without schema, as Kafka Connect writes it
 _PAYLOAD_MARK = b',"payload":'
 
 OPS = ("c", "u", "d", "r")
@@ -262,6 +263,10 @@ class RowReader:
         self.read = _compile_reader(fields)
         self.single_key = len(table.key) == 1
         self.key_size = len(table.key)
+        # Set when the reader serves the fast path: the bytes every message of the topic
+        # starts with (the schema, or nothing), and where its payload begins.
+        self.prefix = b""
+        self.start = 0
 
 
 def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict], tuple]:
@@ -290,14 +295,9 @@ def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict]
     return namespace["read"]
 
 
-_OP_BY_BYTE = {ord("c"): "c", ord("u"): "u", ord("r"): "r"}
-_AFTER_MARK = b'"after":'
+_OPS = {b'c"': "c", b'u"': "u", b'r"': "r"}  # the fast path leaves deletes to the full one
 _SOURCE_MARK = b',"source":'
-_OP_MARK = b',"op":"'
-_LSN_MARK = b'"lsn":'
 _TS_MARK = b'"ts_ms":'
-_OPEN_BRACE = ord("{")
-_QUOTE = ord('"')
 _COMMIT_LSN = re.compile(rb'"commit_lsn":"([0-9A-Fa-f:]+)"')
 _CHANGE_LSN = re.compile(rb'"change_lsn":"([0-9A-Fa-f:]+)"')
 _SERIAL_NO = re.compile(rb'"event_serial_no":(\d+)')
@@ -310,8 +310,8 @@ class Decoder:
         self.tz = tz
         self._schemaless_time = _time_converter(tz)
         self._zoned = _zoned_converter(tz)
-        # table name -> (bytes before the payload, reader) of the last schema seen
-        self._schema_prefix: dict[str, tuple[bytes, RowReader]] = {}
+        # table name -> the reader of the last layout seen, for the fast path
+        self._fast_paths: dict[str, RowReader] = {}
         # table name -> reader resolved from the last schema-less row
         self._schemaless_readers: dict[str, RowReader] = {}
 
@@ -378,50 +378,40 @@ class Decoder:
             fields.append((name, *self._schemaless_converter(table, kind)))
         reader = RowReader(table, fields)
         self._schemaless_readers[table.name] = reader
+        reader.prefix, reader.start = _BARE_START, 0
+        self._fast_paths[table.name] = reader
         return reader
 
     # -- the fast path: a compact Kafka Connect message whose layout is known ------------------
 
     def decode_row(self, table: TableSpec, value: bytes) -> tuple | None:
         """(op, key, row, position) of a create, update or read in the known compact layout,
-        parsing only the new row; None when the message needs the full path of `decode`."""
-        cached = self._schema_prefix.get(table.name)
-        try:
-            if cached is not None:
-                if value.startswith(cached[0]):
-                    return self._fast(value, len(cached[0]), cached[1])
-            else:
-                reader = self._schemaless_readers.get(table.name)
-                if reader is not None:
-                    return self._fast(value, 0, reader)
-        except IndexError:  # a message cut short; the full path says what is wrong with it
-            pass
-        return None
+        parsing only the new row; None when the message needs the full path of `decode`.
 
-    def _fast(self, value: bytes, start: int, reader: RowReader) -> tuple | None:
-        after_at = value.find(_AFTER_MARK, start)
-        if after_at < 0 or value[after_at + 8] != _OPEN_BRACE:
-            return None  # no new row: a delete, or not an envelope
-        source_at = value.find(_SOURCE_MARK, after_at)
-        # The op sits near the end, after the source and transaction blocks.
-        op_at = value.rfind(_OP_MARK, source_at)
-        if source_at < 0 or op_at < 0 or value[op_at + 8] != _QUOTE:
-            return None
-        op = _OP_BY_BYTE.get(value[op_at + 7])
-        if op is None:
+        This runs for nearly every event, hence one flat function: the marks are searched in
+        the order Kafka Connect writes them, and whatever does not fit (a delete, another
+        layout, a value the row reader rejects) is left to the full path, which reports it.
+        """
+        fast = self._fast_paths.get(table.name)
+        if fast is None or not value.startswith(fast.prefix):
             return None
         try:
-            row = reader.read(orjson.loads(value[after_at + 8 : source_at]))
-        except Exception:  # anything odd is judged again, and reported, by the full path
+            after_at = value.find(b'"after":', fast.start)
+            source_at = value.find(b',"source":', after_at)
+            op_at = value.rfind(b',"op":"')
+            op = _OPS.get(value[op_at + 7 : op_at + 9])
+            if op is None or after_at < fast.start or op_at < source_at or source_at < 0:
+                return None
+            row = fast.read(orjson.loads(value[after_at + 8 : source_at]))
+        except Exception:
             return None
-        key = row[0] if reader.single_key else row[: reader.key_size]
+        key = row[0] if fast.single_key else row[: fast.key_size]
         if key is None or (type(key) is tuple and None in key):
             return None
-        lsn_at = value.find(_LSN_MARK, source_at, op_at)
-        if lsn_at > 0:
-            end = value.find(b",", lsn_at, op_at)
+        lsn_at = value.find(b'"lsn":', source_at)
+        if 0 < lsn_at < op_at:
             try:
-                return op, key, row, (int(value[lsn_at + 6 : end]),)
+                return op, key, row, (int(value[lsn_at + 6 : value.find(b",", lsn_at)]),)
             except ValueError:  # "lsn":null
                 return op, key, row, None
         return op, key, row, _sqlserver_position(value, source_at, op_at)
@@ -462,7 +452,9 @@ class Decoder:
             return
         mark = value.find(_PAYLOAD_MARK)
         if mark > 0:
-            self._schema_prefix[table.name] = (bytes(value[: mark + len(_PAYLOAD_MARK)]), reader)
+            reader.prefix = bytes(value[: mark + len(_PAYLOAD_MARK)])
+            reader.start = len(reader.prefix)
+            self._fast_paths[table.name] = reader
 
     def decode(self, table: TableSpec, value: bytes | None, key: bytes | None = None) -> Change:
         """One message value into a Change; raises Skip for anything that is not one."""

@@ -53,7 +53,7 @@ def machine() -> dict[str, str]:
     except OSError:
         memory_kb = 0
     versions = {}
-    for name in ("kafka", "orjson", "prometheus_client"):
+    for name in ("kafka", "orjson", "prometheus_client", "confluent-kafka"):
         try:
             from importlib.metadata import version
 
@@ -70,6 +70,7 @@ def machine() -> dict[str, str]:
         "kafka-python": versions["kafka"],
         "orjson": versions["orjson"],
         "prometheus_client": versions["prometheus_client"],
+        "confluent-kafka (bench only, not a dependency)": versions["confluent-kafka"],
         "broker": "Apache Kafka 4.1.1 (KRaft, single node)",
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
     }

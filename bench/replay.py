@@ -8,49 +8,16 @@ start to /ready 200. The broker's JVM is pinned to CPU 1 and the measured proces
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import time
 import tracemalloc
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import CACHE, HOSPITAL_TZ, SIM_END, percentile, pin
-from devstack.kafka import KafkaBroker
-from tests.support.debezium import Encoder
+from bench.broker import PREFIX, pin_tree, started, topics
+from bench.common import percentile, pin
 from tests.support.exporter_process import ExporterProcess, http_get
-from tests.support.feed import TABLES, messages, produce, simulated_operations
-
-PREFIX = "benchreplay"
-
-
-def broker_for(days: int, visits_per_day: int) -> tuple[KafkaBroker, int]:
-    """A started broker holding the topics; produces them on the first run."""
-    base = CACHE / f"broker-{days}d-{visits_per_day}v"
-    marker = base / "produced.json"
-    broker = KafkaBroker(base, base / "logs", heap="-Xmx1g")
-    if not marker.exists() and base.exists():
-        subprocess.run(["rm", "-rf", str(base)], check=True)  # an interrupted first run
-    broker.start(timeout=180)
-    _pin_process_tree(broker.service.proc.pid, "1")
-    if marker.exists():
-        return broker, json.loads(marker.read_text())["messages"]
-    encoder = Encoder(flavor="postgres", schemas=False, topic_prefix=PREFIX)
-    broker.create_topics([encoder.topic(t) for t in TABLES], partitions=3, compact=True)
-    operations = simulated_operations(
-        seed=17, tz=HOSPITAL_TZ, end_local=SIM_END, hours=24 * days, visits_per_day=visits_per_day
-    )
-    started = time.monotonic()
-    count = produce(broker.bootstrap, messages(operations, encoder, HOSPITAL_TZ))
-    marker.write_text(json.dumps({"messages": count, "seconds": time.monotonic() - started}))
-    return broker, count
-
-
-def _pin_process_tree(pid: int, cpus: str) -> None:
-    # Every thread of the JVM, not only its main thread.
-    subprocess.run(["taskset", "-a", "-cp", cpus, str(pid)], capture_output=True)
 
 
 def raw_consume(bootstrap: str) -> tuple[int, float]:
@@ -64,10 +31,9 @@ def raw_consume(bootstrap: str) -> tuple[int, float]:
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     try:
-        topics = [Encoder(topic_prefix=PREFIX).topic(t) for t in TABLES]
         partitions = [
             TopicPartition(topic, number)
-            for topic in topics
+            for topic in topics()
             for number in sorted(consumer.partitions_for_topic(topic) or ())
         ]
         consumer.assign(partitions)
@@ -110,7 +76,7 @@ def exporter_replay(bootstrap: str, base: Path, scrape_requests: int) -> dict:
     process = ExporterProcess(base, bootstrap, settings)
     started = time.perf_counter()
     process.start(wait_ready=False)
-    _pin_process_tree(process.service.proc.pid, "0")
+    pin_tree(process.service.proc.pid, "0")
     process.wait_ready(timeout=3600)
     seconds = time.perf_counter() - started
     try:
@@ -172,6 +138,56 @@ def bytes_per_row_in_process(days: int = 7, visits_per_day: int = 2500) -> dict:
     return {"bytes": after - before, "rows": rows, "messages": len(tuples)}
 
 
+def confluent_consume(bootstrap: str) -> tuple[int, float] | None:
+    """The same read with confluent-kafka (librdkafka), when it is installed."""
+    try:
+        from confluent_kafka import OFFSET_BEGINNING, Consumer
+        from confluent_kafka import TopicPartition as Partition
+    except ImportError:
+        return None
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "hospital-bench-raw",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 200,
+            "max.partition.fetch.bytes": 8 * 1024 * 1024,
+        }
+    )
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        ends = {}
+        for topic in topics():
+            for number in metadata[topic].partitions:
+                ends[(topic, number)] = consumer.get_watermark_offsets(
+                    Partition(topic, number), timeout=10
+                )[1]
+        consumer.assign([Partition(t, n, OFFSET_BEGINNING) for t, n in ends])
+        remaining = {tp for tp, end in ends.items() if end > 0}
+        count = 0
+        started_at = time.perf_counter()
+        deadline = time.monotonic() + 1800
+        while remaining and time.monotonic() < deadline:
+            for message in consumer.consume(num_messages=5000, timeout=0.5):
+                if message.error() is not None:
+                    continue
+                message.value()
+                count += 1
+                if message.offset() + 1 >= ends[(message.topic(), message.partition())]:
+                    remaining.discard((message.topic(), message.partition()))
+        return count, time.perf_counter() - started_at
+    finally:
+        consumer.close()
+
+
+def confluent_version() -> str | None:
+    try:
+        import confluent_kafka
+    except ImportError:
+        return None
+    return f"{confluent_kafka.version()[0]} (librdkafka {confluent_kafka.libversion()[0]})"
+
+
 def run(
     days: int,
     visits_per_day: int,
@@ -181,26 +197,35 @@ def run(
     work: Path,
 ) -> dict:
     pin({0})
-    broker, produced = broker_for(days, visits_per_day)
+    kafka, produced = started(days, visits_per_day, schemas=False)
     try:
-        raw = [raw_consume(broker.bootstrap) for _ in range(raw_repeats)]
+        raw = [raw_consume(kafka.bootstrap) for _ in range(raw_repeats)]
+        alternative = [confluent_consume(kafka.bootstrap) for _ in range(raw_repeats)]
         replays = [
-            exporter_replay(broker.bootstrap, work / f"replay-{n}", scrape_requests)
+            exporter_replay(kafka.bootstrap, work / f"replay-{n}", scrape_requests)
             for n in range(replay_repeats)
         ]
-        empty = empty_exporter_rss(broker.bootstrap, work / "empty")
+        empty = empty_exporter_rss(kafka.bootstrap, work / "empty")
     finally:
-        broker.stop()
+        kafka.stop()
     raw_rates = [count / seconds for count, seconds in raw]
+    alternative_rates = [count / seconds for count, seconds in filter(None, alternative)]
+    messages = produced["messages"]
     return {
         "days": days,
         "visits_per_day": visits_per_day,
-        "messages": produced,
+        "messages": messages,
+        "produce_seconds": produced["seconds"],
+        "produce_bytes": produced["bytes"],
         "raw_counts": [count for count, _ in raw],
         "raw_rate": statistics.median(raw_rates),
         "raw_rates": raw_rates,
+        "confluent_version": confluent_version(),
+        "confluent_counts": [count for count, _ in filter(None, alternative)],
+        "confluent_rates": alternative_rates,
+        "confluent_rate": statistics.median(alternative_rates) if alternative_rates else None,
         "replay_seconds": [r["seconds"] for r in replays],
-        "replay_rate": produced / statistics.median(r["seconds"] for r in replays),
+        "replay_rate": messages / statistics.median(r["seconds"] for r in replays),
         "last": replays[-1],
         "empty_rss_kb": empty,
     }

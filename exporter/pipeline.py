@@ -47,13 +47,14 @@ class Pipeline:
     def _apply_all(self, messages) -> int:
         # The per-event path: names are bound locally because this loop runs for every
         # change event. Most events take the decoder's fast path, which leaves the source
-        # time unread; it is read once per topic and batch, from the last event applied.
+        # time unread; it is read once per batch, from the last event applied (a batch from
+        # the consumer is one partition's, in commit order).
         tables = self.table_by_topic
         decode_row = self.decoder.decode_row
         store = self.state.store
         counts = self.telemetry.applied
         newest = self.telemetry.newest_source_ts_ms or 0
-        last_fast_value: dict[str, bytes] = {}
+        last_fast_value = None
         applied = 0
         for topic, partition, offset, key, value in messages:
             table = tables.get(topic)
@@ -76,11 +77,11 @@ class Pipeline:
             counts[(table.name, op)] += 1
             applied += 1
             if source_ts is None:
-                last_fast_value[topic] = value
+                last_fast_value = value
             elif source_ts > newest:
                 newest = source_ts
-        for value in last_fast_value.values():
-            source_ts = self.decoder.source_ts(value)
+        if last_fast_value is not None:
+            source_ts = self.decoder.source_ts(last_fast_value)
             if source_ts is not None and source_ts > newest:
                 newest = source_ts
         if newest:

@@ -81,7 +81,7 @@ class HospitalState:
         self._admissions_by_day: dict[int, set] = defaultdict(set)
         self._open_admissions: set = set()
         self._paid_by_day: dict[int, dict] = defaultdict(dict)
-        self._history_by_visit: dict[int, set] = defaultdict(set)
+        self._history_by_visit: dict[int, list] = {}  # a few rows a visit: a list is smaller
         # visit -> (StatusTime, HistoryID, StatusID) of its latest existing status row
         self._latest: dict[int, tuple] = {}
         self._visits_by_latest_status: dict[int, set] = defaultdict(set)
@@ -158,18 +158,22 @@ class HospitalState:
 
     def _index_status(self, key, row: tuple) -> None:
         visit = row[1]
-        self._history_by_visit[visit].add(key)
-        candidate = (_NO_TIME if row[3] is None else row[3], key, row[2])
+        history = self._history_by_visit.get(visit)
+        if history is None:
+            self._history_by_visit[visit] = [key]
+        else:
+            history.append(key)
+        time = _NO_TIME if row[3] is None else row[3]
         latest = self._latest.get(visit)
-        if latest is None or candidate[:2] > latest[:2]:
-            self._set_latest(visit, candidate)
+        if latest is None or time > latest[0] or (time == latest[0] and key > latest[1]):
+            self._set_latest(visit, (time, key, row[2]), latest)
 
     def _unindex_status(self, key, row: tuple) -> None:
         visit = row[1]
         history = self._history_by_visit.get(visit)
-        if history is None:
+        if history is None or key not in history:
             return
-        history.discard(key)
+        history.remove(key)
         latest = self._latest.get(visit)
         if latest is None or latest[1] != key:
             return
@@ -181,12 +185,11 @@ class HospitalState:
             candidate = (_NO_TIME if other[3] is None else other[3], history_id, other[2])
             if best is None or candidate[:2] > best[:2]:
                 best = candidate
-        self._set_latest(visit, best)
+        self._set_latest(visit, best, latest)
         if not history:
             del self._history_by_visit[visit]
 
-    def _set_latest(self, visit, latest: tuple | None) -> None:
-        previous = self._latest.get(visit)
+    def _set_latest(self, visit, latest: tuple | None, previous: tuple | None) -> None:
         if previous is not None:
             _discard(self._visits_by_latest_status, previous[2], visit)
         if latest is None:

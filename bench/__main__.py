@@ -26,9 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visits-per-day", type=int, default=2800)
     parser.add_argument("--raw-repeats", type=int, default=3)
     parser.add_argument("--replay-repeats", type=int, default=2)
-    parser.add_argument(
-        "--shipped-seconds", type=float, default=120, help="window of the as-shipped replay"
-    )
     parser.add_argument("--scrape-requests", type=int, default=300)
     parser.add_argument("--changes", type=int, default=200, help="freshness: changes timed")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -46,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
                 args.replay_repeats,
                 args.scrape_requests,
                 Path(work),
-                args.shipped_seconds,
             )
         results["per_row"] = replay.bytes_per_row_in_process()
     if args.part in ("all", "freshness"):

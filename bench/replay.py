@@ -19,18 +19,10 @@ from bench.broker import PREFIX, pin_tree, started, topics
 from bench.common import percentile, pin
 from tests.support.exporter_process import ExporterProcess, http_get
 
-# kafka-python checks every record batch's CRC-32C, in pure Python unless the optional
-# `crc32c` package is installed (it is not among the exporter's dependencies). That check is
-# most of the client's cost, so the replay is measured both ways: as shipped, and with the
-# check off through the exporter's own `kafka.client` setting.
-CRC_OFF = {"check_crcs": False}
 
-
-def raw_consume(
-    bootstrap: str, client: dict | None = None, limit_seconds: float = 1800
-) -> tuple[int, float]:
-    """kafka-python reading every partition from the beginning, no decoding: until the end
-    offsets, or for `limit_seconds` at most."""
+def raw_consume(bootstrap: str) -> tuple[int, float]:
+    """kafka-python reading every partition from the beginning to the end, no decoding, with
+    the exporter's consumer settings."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -38,7 +30,6 @@ def raw_consume(
         max_poll_records=5000,
         fetch_max_wait_ms=200,
         max_partition_fetch_bytes=8 * 1024 * 1024,
-        **(client or {}),
     )
     try:
         partitions = [
@@ -52,7 +43,7 @@ def raw_consume(
         remaining = {tp for tp in partitions if ends[tp] > 0}
         count = 0
         started = time.perf_counter()
-        deadline = time.monotonic() + limit_seconds
+        deadline = time.monotonic() + 1800
         while remaining and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=500).items():
                 count += len(records)
@@ -87,22 +78,6 @@ def progress_lines(process) -> list[str]:
         for line in process.service.log_path.read_text().splitlines()
         if "catching up" in line or "caught up" in line
     ]
-
-
-def exporter_partial(bootstrap: str, base: Path, seconds: float) -> dict:
-    """The exporter as shipped, stopped after `seconds`: its rate from the progress lines."""
-    settings = {"topics.prefix": PREFIX, "log.progress-interval": 5}
-    process = ExporterProcess(base, bootstrap, settings)
-    process.start(wait_ready=False)
-    pin_tree(process.service.proc.pid, "0")
-    try:
-        time.sleep(seconds)
-        lines = progress_lines(process)
-    finally:
-        process.stop()
-    # The first interval includes start-up; the rest are steady catch-up.
-    rates = [float(line.rsplit(", ", 1)[1].split()[0]) for line in lines if "catching" in line]
-    return {"rates": rates[1:], "rate": statistics.median(rates[1:]), "progress": lines}
 
 
 def exporter_replay(
@@ -229,19 +204,15 @@ def run(
     replay_repeats: int,
     scrape_requests: int,
     work: Path,
-    shipped_seconds: float = 120,
 ) -> dict:
     pin({0})
     kafka, produced = started(days, visits_per_day, schemas=False)
     try:
         bootstrap = kafka.bootstrap
-        # As shipped (pure-Python CRC): too slow to read a year, so a bounded window each.
-        shipped_raw = raw_consume(bootstrap, limit_seconds=shipped_seconds)
-        shipped = exporter_partial(bootstrap, work / "shipped", shipped_seconds)
-        raw = [raw_consume(bootstrap, CRC_OFF) for _ in range(raw_repeats)]
+        raw = [raw_consume(bootstrap) for _ in range(raw_repeats)]
         alternative = [confluent_consume(bootstrap) for _ in range(raw_repeats)]
         replays = [
-            exporter_replay(bootstrap, work / f"replay-{n}", scrape_requests, CRC_OFF)
+            exporter_replay(bootstrap, work / f"replay-{n}", scrape_requests)
             for n in range(replay_repeats)
         ]
         empty = empty_exporter_rss(bootstrap, work / "empty")
@@ -256,12 +227,6 @@ def run(
         "messages": messages,
         "produce_seconds": produced["seconds"],
         "produce_bytes": produced["bytes"],
-        "shipped_seconds": shipped_seconds,
-        "shipped_raw_rate": shipped_raw[0] / shipped_raw[1],
-        "shipped_raw_count": shipped_raw[0],
-        "shipped_exporter_rate": shipped["rate"],
-        "shipped_exporter_rates": shipped["rates"],
-        "shipped_progress": shipped["progress"],
         "raw_counts": [count for count, _ in raw],
         "raw_rate": statistics.median(raw_rates),
         "raw_rates": raw_rates,

@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
                 Path(work),
             )
         results["per_row"] = replay.bytes_per_row_in_process()
+        save(results)
     if args.part in ("all", "freshness"):
         from bench import freshness
 
@@ -56,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     text = report.markdown(results)
     print(text)
     args.output.write_text(text)
-    # The raw figures, every run included, beside the cached broker data.
+    save(results)
+    return 0
+
+
+def save(results: dict) -> None:
+    """The raw figures, every repetition included, beside the cached broker data."""
     CACHE.mkdir(parents=True, exist_ok=True)
     (CACHE / "last-results.json").write_text(json.dumps(results, indent=1, default=str))
-    return 0
 
 
 if __name__ == "__main__":

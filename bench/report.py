@@ -122,7 +122,9 @@ def _replay(result: dict) -> str:
         "",
         "## Scrape cost (point 5)",
         "",
-        "An exporter holding the replayed state, every label present; sequential requests.",
+        "An exporter holding the replayed state, every label present; sequential requests. "
+        f"The first `/metrics` right after /ready took {last['first_scrape_ms']:,.0f} ms "
+        "(not in the table).",
         "",
         "| endpoint | median ms | p95 ms | body bytes |",
         "|---|---:|---:|---:|",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import binascii
 import decimal
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -298,9 +297,6 @@ def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict]
 _OPS = {b'c"': "c", b'u"': "u", b'r"': "r"}  # the fast path leaves deletes to the full one
 _SOURCE_MARK = b',"source":'
 _TS_MARK = b'"ts_ms":'
-_COMMIT_LSN = re.compile(rb'"commit_lsn":"([0-9A-Fa-f:]+)"')
-_CHANGE_LSN = re.compile(rb'"change_lsn":"([0-9A-Fa-f:]+)"')
-_SERIAL_NO = re.compile(rb'"event_serial_no":(\d+)')
 
 
 class Decoder:
@@ -403,18 +399,16 @@ class Decoder:
             if op is None or after_at < fast.start or op_at < source_at or source_at < 0:
                 return None
             row = fast.read(orjson.loads(value[after_at + 8 : source_at]))
+            key = row[0] if fast.single_key else row[: fast.key_size]
+            if key is None or (type(key) is tuple and None in key):
+                return None
+            lsn_at = value.find(b'"lsn":', source_at)
+            if 0 < lsn_at < op_at:
+                lsn = value[lsn_at + 6 : value.find(b",", lsn_at)]
+                return op, key, row, None if lsn == b"null" else (int(lsn),)
+            return op, key, row, _sqlserver_position(value, source_at, op_at)
         except Exception:
             return None
-        key = row[0] if fast.single_key else row[: fast.key_size]
-        if key is None or (type(key) is tuple and None in key):
-            return None
-        lsn_at = value.find(b'"lsn":', source_at)
-        if 0 < lsn_at < op_at:
-            try:
-                return op, key, row, (int(value[lsn_at + 6 : value.find(b",", lsn_at)]),)
-            except ValueError:  # "lsn":null
-                return op, key, row, None
-        return op, key, row, _sqlserver_position(value, source_at, op_at)
 
     @staticmethod
     def source_ts(value: bytes) -> int | None:
@@ -552,16 +546,35 @@ def _number_after(value: bytes, mark: bytes, start: int, end: int) -> int | None
 
 
 def _sqlserver_position(value: bytes, start: int, end: int) -> tuple | None:
-    commit = _COMMIT_LSN.search(value, start, end)
-    if commit is None:
+    """(commit_lsn, change_lsn, event_serial_no) from a SQL Server connector's source block.
+
+    The LSNs are fixed-width hexadecimal and kept as bytes, which compare like the text. The
+    connector writes the three fields last in the block, in this order; any other layout is
+    searched field by field."""
+    at = value.rfind(b'"change_lsn":', start, end) + 13
+    if at > 13:
+        if value[at : at + 1] == b'"':
+            change, at = value[at + 1 : at + 23], at + 24
+        elif value[at : at + 4] == b"null":
+            change, at = b"", at + 4
+        else:
+            change = None
+        if change is not None and value[at : at + 15] == b',"commit_lsn":"':
+            commit, at = value[at + 15 : at + 37], at + 37
+            if value[at : at + 20] == b'","event_serial_no":':
+                return commit, change, int(value[at + 20 : value.find(b"}", at)])
+    return _sqlserver_position_searched(value, start, end)
+
+
+def _sqlserver_position_searched(value: bytes, start: int, end: int) -> tuple | None:
+    commit_at = value.find(b'"commit_lsn":"', start, end)
+    if commit_at < 0:
         return None
-    change = _CHANGE_LSN.search(value, start, end)
-    serial = _SERIAL_NO.search(value, start, end)
-    return (
-        commit.group(1).decode(),
-        "" if change is None else change.group(1).decode(),
-        0 if serial is None else int(serial.group(1)),
-    )
+    commit = value[commit_at + 14 : value.find(b'"', commit_at + 14)]
+    change_at = value.find(b'"change_lsn":"', start, end)
+    change = b"" if change_at < 0 else value[change_at + 14 : value.find(b'"', change_at + 14)]
+    serial = _number_after(value, b'"event_serial_no":', start, end)
+    return commit, change, serial or 0
 
 
 _CONVERSION_ERRORS = (KeyError, ValueError, TypeError, ArithmeticError, binascii.Error)
@@ -587,8 +600,8 @@ def _position(source: dict) -> tuple | None:
         change_lsn = source.get("change_lsn")
         serial = source.get("event_serial_no")
         return (
-            commit_lsn,
-            change_lsn if type(change_lsn) is str else "",
+            commit_lsn.encode(),
+            change_lsn.encode() if type(change_lsn) is str else b"",
             serial if type(serial) is int else 0,
         )
     return None

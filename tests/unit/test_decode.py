@@ -60,7 +60,7 @@ def test_every_decimal_mode_gives_the_exact_amount(mode):
 def test_seed_base64_decimal_without_schema_uses_the_declared_scale():
     change = decode_file("seed_bill_base64_bare.json", BILLS)
     assert change.row[1] == Decimal("7500.00")  # "C3Gw" is 750000 unscaled
-    assert change.position == ("00000027:00000758:0003", "00000027:00000758:0002", 1)
+    assert change.position == (b"00000027:00000758:0003", b"00000027:00000758:0002", 1)
     assert change.source_ts_ms == 1764754216000
 
 

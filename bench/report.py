@@ -172,6 +172,14 @@ def _freshness(result: dict) -> str:
 
 def _verdicts(results: dict) -> str:
     lines = ["## Targets", ""]
+    for row in results.get("decode", ()):
+        if row["schemas"]:
+            share = row["exporter"] / row["orjson payload"]
+            lines.append(
+                f"- Decode + apply with schemas ({row['flavor']}) at 70% or more of the "
+                f"payload-only orjson ceiling: **{'met' if share >= 0.7 else 'missed'}** "
+                f"({share:.0%})."
+            )
     replay = results.get("replay")
     if replay:
         share = replay["replay_rate"] / replay["raw_rate"]

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30.0
 DISCOVERY_INTERVAL_SECONDS = 30.0
+CATCH_UP_PRUNE_SECONDS = 5.0
 
 
 class KafkaSource:
@@ -115,8 +116,11 @@ class KafkaSource:
             if not self.telemetry.ready:
                 self._update_catch_up(consumer, progress)
             if now >= next_prune:
-                self._prune(visits=self.telemetry.ready)
-                next_prune = now + prune_every
+                self._prune()
+                # More often while catching up, so replaying years of compacted history
+                # never holds more than a few seconds' worth of finished visits.
+                interval = prune_every if self.telemetry.ready else CATCH_UP_PRUNE_SECONDS
+                next_prune = now + min(prune_every, interval)
 
     def _assign(self, consumer: KafkaConsumer) -> None:
         """Assign every partition of every existing change topic, at our last position."""
@@ -185,13 +189,12 @@ class KafkaSource:
             self.telemetry.ready = True
             self.telemetry.replay_progress = 1.0
             log.info("caught up: %d messages in %.1fs; ready", total, progress.elapsed())
-            self._prune(visits=True)
+            self._prune()
         else:
             progress.maybe_log(done, total)
 
-    def _prune(self, visits: bool) -> None:
-        """Drop rows that can no longer matter. Visits only once caught up: until then a
-        visit's later status rows may still be on their way from other partitions."""
+    def _prune(self) -> None:
+        """Drop rows that can no longer change a KPI (see HospitalState.prune)."""
         state = self.pipeline.state
         today = local_day(self.clock(), self.config["timezone"])
         with state.lock:
@@ -199,7 +202,6 @@ class KafkaSource:
                 today,
                 self.config["state.retention-days"],
                 set(self.config["state.final-statuses"]),
-                visits=visits,
             )
         for table, count in dropped.items():
             self.telemetry.pruned[table] += count

@@ -289,20 +289,23 @@ class HospitalState:
 
     # -- bounding memory --------------------------------------------------------------------
 
-    def prune(
-        self, today: int, keep_days: int, final_statuses: set[str], visits: bool = True
-    ) -> dict[str, int]:
+    def prune(self, today: int, keep_days: int, final_statuses: set[str]) -> dict[str, int]:
         """Drop rows that can no longer change a KPI; returns how many per table.
 
         Kept always: today's and open admissions, paid-today bills, every visit whose latest
-        status is not final, and every visit of the last `keep_days` days.
+        status is not final, and every visit of the last `keep_days` days. A forgotten visit
+        stays forgotten: its late rows are not kept. Status rows of one visit travel on
+        different partitions, but an older row arriving after the final one changes nothing,
+        so this holds during the start-up catch-up too. What it cannot see is a visit
+        re-opened after its final status (a newer, non-final status row): if that row comes
+        after the prune, the visit is not counted (README, limits).
         """
         horizon = today - keep_days
         status_names = self._names(STATUSES, self.reference.statuses)
         final_ids = {sid for sid, name in status_names.items() if name in final_statuses}
         dropped: Counter = Counter()
         visit_rows = self.rows[VISITS.name]
-        for visit, latest in list(self._latest.items()) if visits else ():
+        for visit, latest in list(self._latest.items()):
             if latest[2] not in final_ids or _day(latest[0]) >= horizon:
                 continue
             row = visit_rows.get(visit)

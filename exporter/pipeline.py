@@ -49,6 +49,9 @@ class Pipeline:
         # change event. Most events take the decoder's fast path, which leaves the source
         # time unread; it is read once per batch, from the last event applied (a batch from
         # the consumer is one partition's, in commit order).
+        # Known shortcoming: being interpreted, this loop with decode_row and store costs
+        # about four times what orjson needs to parse a payload, which bounds the start-up
+        # replay rate (BENCHMARKS.md); a compiled version of the three would lift it.
         tables = self.table_by_topic
         decode_row = self.decoder.decode_row
         store = self.state.store

@@ -76,10 +76,6 @@ def wall_us_from_datetime(value: datetime, tz: ZoneInfo) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
-def wall_us_to_datetime(wall_us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=wall_us)
-
-
 def _checked_time(wall_us: int) -> int:
     if not _MIN_WALL_US <= wall_us <= _MAX_WALL_US:
         raise ValueError("time out of range")

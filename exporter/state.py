@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from exporter.decode import DAY_US, Change
+from exporter.decode import DAY_US
 from exporter.tables import (
     ADMISSIONS,
     BILLS,
@@ -97,10 +97,6 @@ class HospitalState:
         }
 
     # -- applying changes -------------------------------------------------------------------
-
-    def apply(self, change: Change) -> bool:
-        """Store the change's row; False when an older version of a known row is refused."""
-        return self.store(change.table.name, change.key, change.row, change.position)
 
     def store(self, name: str, key, row: tuple | None, position: tuple | None) -> bool:
         """The row of `key` in table `name` is now `row` (None: deleted), unless `position`

@@ -57,8 +57,14 @@ def java_command(main_class: str, *args: str, log4j_file: Path, heap: str = DEFA
 
 
 def new_cluster_id() -> str:
-    """16 random bytes, URL-safe base64 without padding, as Kafka's StorageTool expects."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """16 random bytes, URL-safe base64 without padding, as Kafka's StorageTool expects.
+
+    An id that starts with "-" would be read as an option on the command line, so one is
+    drawn again, as Kafka's own generator does."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 class KafkaBroker:

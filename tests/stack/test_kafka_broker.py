@@ -75,3 +75,10 @@ def test_kill_then_start_keeps_data(kafka_broker):
     kafka_broker.kill()
     kafka_broker.start()
     assert consume_all(kafka_broker.bootstrap, topic, 1) == [(b"a", b"1")]
+
+
+def test_cluster_ids_are_never_taken_for_an_option():
+    from devstack.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)

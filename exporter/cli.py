@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import signal
@@ -16,6 +17,8 @@ from exporter import __version__
 from exporter.config import CLIENT_PREFIX, SETTINGS, Config, ConfigError, load
 
 log = logging.getLogger("exporter")
+
+GC_YOUNG_THRESHOLD = 50_000  # allocations between collections of the youngest generation
 
 # Modules that add their own subcommands through register(subparsers).
 SUBCOMMAND_MODULES = ("exporter.simulate.cli", "exporter.connectors")
@@ -118,6 +121,10 @@ def serve(config: Config) -> int:
     from exporter.telemetry import Telemetry
     from exporter.web import Endpoints, WebServer
 
+    # The state is millions of small tuples, sets and dicts without reference cycles, which
+    # the cyclic collector would otherwise walk again and again while a replay allocates;
+    # collect young objects less often (reference counting still frees everything at once).
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 50, 100)
     state = HospitalState(config.reference, config["state.waiting-status"])
     telemetry = Telemetry()
     registry = CollectorRegistry()

@@ -4,7 +4,7 @@ that has consumed a simulated day of hospital activity from it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,15 @@ from tests.support.exporter_process import ExporterProcess
 from tests.support.feed import TABLES, Activity, messages, produce, simulated_operations
 from tests.support.kafka_fixtures import kafka_broker  # noqa: F401 - a fixture
 
-HOSPITAL_TZ = "Africa/Cairo"
+
+def afternoon_zone() -> str:
+    """A fixed-offset zone in which it is now mid-afternoon. The simulated day ends now, so
+    in this zone "today" is a full, busy day with queues, whatever hour the tests run at."""
+    offset = (15 - datetime.now(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is UTC+3
+
+
+HOSPITAL_TZ = afternoon_zone()
 
 
 @dataclass
@@ -48,7 +56,11 @@ def live_exporter(kafka_broker, simulated_day_topics, tmp_path_factory):  # noqa
     process = ExporterProcess(
         tmp_path_factory.mktemp("live-exporter"),
         kafka_broker.bootstrap,
-        {"topics.prefix": "dayfeed", "alerts.waiting-threshold.default": 2},
+        {
+            "topics.prefix": "dayfeed",
+            "alerts.waiting-threshold.default": 2,
+            "timezone": HOSPITAL_TZ,
+        },
     )
     process.start()
     try:

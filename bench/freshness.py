@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import statistics
 import time
 import urllib.request
@@ -98,7 +97,6 @@ def run(changes: int, work: Path) -> dict:
     settings = stack.Settings(
         run_dir=work,
         log_dir=work / "logs",
-        debezium_password=secrets.token_urlsafe(18),
         monitoring=False,
     )
     began = time.monotonic()

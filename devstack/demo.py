@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -101,7 +100,6 @@ def up() -> int:
         settings = stack.Settings(
             run_dir=RUN_DIR,
             log_dir=LOG_DIR,
-            debezium_password=secrets.token_urlsafe(18),
             preferred_ports=stack.WELL_KNOWN_PORTS,
             webhook_url=alerts.url,
             scrape_interval="5s",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 import shutil
 import subprocess
 import sys
@@ -56,7 +57,8 @@ WELL_KNOWN_PORTS = {
 class Settings:
     run_dir: Path
     log_dir: Path
-    debezium_password: str
+    # The local stack's replication role gets a new random password each time it starts.
+    debezium_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     preferred_ports: dict[str, int] = field(default_factory=dict)
     webhook_url: str | None = None
     scrape_interval: str = "1s"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import secrets
 import statistics
 import time
 import urllib.request
@@ -34,7 +33,6 @@ def pipeline(tmp_path_factory):
     settings = stack.Settings(
         run_dir=base,
         log_dir=base / "logs",
-        debezium_password=secrets.token_urlsafe(18),
         scrape_interval="1s",
     )
     with stack.Stack(settings) as running:

@@ -1,0 +1,852 @@
+/*
+ * exporter._rowscan: the decoder's per-event fast path in one C call.
+ *
+ * Nearly every change event is a create, update or snapshot read in a layout the decoder has
+ * already seen. Interpreted, reading one costs tens of thousands of instructions, most of them
+ * spent building a dict of the whole row to pick a few columns out of it. A RowScanner reads
+ * the same bytes as the Python fast path (exporter.decode.Decoder.decode_row) and returns
+ * exactly what that would return, (op, key, row, position), making Python objects only for
+ * the kept columns and the position.
+ *
+ * Whenever it cannot be sure of that result it returns None, and the Python code decides as
+ * before. It declines:
+ *   - a value that is not exactly bytes or does not start with the known prefix;
+ *   - deletes and unknown ops, missing or misplaced marks;
+ *   - a row orjson might reject: the row object is checked against RFC 8259 as strictly as
+ *     orjson checks it (UTF-8, escapes, control characters, numbers, literals, nesting), and
+ *     a number orjson could turn into an infinity is declined; so are \u escapes of
+ *     surrogates, nesting deeper than MAX_DEPTH and keys with escapes;
+ *   - a kept column that is missing, repeated, or holds a float, an object, an array, an
+ *     escaped string or an integer of more than MAX_INT_DIGITS digits;
+ *   - a value the column's converter rejects, and a key with a null in it;
+ *   - a source position other than a PostgreSQL lsn (digits or null) or the SQL Server
+ *     connector's fixed field order, read the way the Python code reads them.
+ * An exception from a converter is cleared (the Python path catches it too), except those
+ * that are not an Exception, such as KeyboardInterrupt, which propagate as they would there.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <string.h>
+
+/* Nesting inside the row that is checked here; deeper rows are left to orjson. */
+#define MAX_DEPTH 32
+/* Any integer of this many digits fits in 64 bits; longer ones are left to Python. */
+#define MAX_INT_DIGITS 18
+/* orjson rejects a number that is infinite as a double; anything below 10**300 is finite. */
+#define MAX_MAGNITUDE 300
+/* The tables keep a handful of columns; the per-call state lives on the stack. */
+#define MAX_COLUMNS 64
+
+/* How a column's value is made, as in the reader exporter.decode generates. */
+enum {
+    KIND_CALL = 0,   /* always through the converter */
+    KIND_SCALED = 1, /* an int within [low, high] is value * factor; null is None */
+    KIND_TEXT = 2,   /* a string is itself; null is None */
+};
+
+typedef struct {
+    PyObject *name; /* bytes: the key as it appears in the JSON text, UTF-8 */
+    int kind;
+    long long factor, low, high;
+    PyObject *convert;
+} Column;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *prefix; /* bytes every message of the layout starts with */
+    Py_ssize_t start; /* where the payload begins */
+    Py_ssize_t key_size;
+    Py_ssize_t count;
+    Column columns[MAX_COLUMNS];
+} RowScanner;
+
+static PyObject *OP_CREATE, *OP_UPDATE, *OP_READ;
+
+typedef const unsigned char *Cursor;
+
+/* -- byte searches, with the meaning of bytes.find and bytes.rfind ----------------------- */
+
+static Py_ssize_t
+find(const char *buf, Py_ssize_t size, Py_ssize_t from, const char *mark, Py_ssize_t length)
+{
+    if (from < 0 || from > size)
+        return -1;
+    const char *at = memmem(buf + from, size - from, mark, length);
+    return at == NULL ? -1 : at - buf;
+}
+
+/* The last occurrence lying wholly inside [from, to). */
+static Py_ssize_t
+rfind(const char *buf, Py_ssize_t from, Py_ssize_t to, const char *mark, Py_ssize_t length)
+{
+    for (Py_ssize_t at = to - length; at >= from; at--) {
+        if (buf[at] == mark[0] && memcmp(buf + at, mark, length) == 0)
+            return at;
+    }
+    return -1;
+}
+
+static int
+holds_at(const char *buf, Py_ssize_t size, Py_ssize_t at, const char *text, Py_ssize_t length)
+{
+    return at >= 0 && at <= size - length && memcmp(buf + at, text, length) == 0;
+}
+
+/* 1 to MAX_INT_DIGITS ASCII digits and nothing else. */
+static int
+read_digits(const char *text, Py_ssize_t length, long long *value)
+{
+    if (length < 1 || length > MAX_INT_DIGITS)
+        return 0;
+    long long number = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return 0;
+        number = number * 10 + (text[i] - '0');
+    }
+    *value = number;
+    return 1;
+}
+
+/* -- strict JSON (RFC 8259, as orjson reads it) -------------------------------------------- */
+
+static Cursor
+skip_space(Cursor p, Cursor end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static Cursor
+skip_word(Cursor p, Cursor end, const char *word, Py_ssize_t length)
+{
+    if (end - p < length || memcmp(p, word, length) != 0)
+        return NULL;
+    return p + length;
+}
+
+static int
+hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* The escape after a backslash. Surrogates are declined rather than paired: orjson's rules
+   for them are not worth copying for text that never carries them. */
+static Cursor
+skip_escape(Cursor p, Cursor end)
+{
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+    case '\\':
+    case '/':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+        return p + 1;
+    case 'u':
+        break;
+    default:
+        return NULL;
+    }
+    if (end - p < 5)
+        return NULL;
+    int code = 0;
+    for (int i = 1; i <= 4; i++) {
+        int digit = hex_digit(p[i]);
+        if (digit < 0)
+            return NULL;
+        code = code << 4 | digit;
+    }
+    return code >= 0xD800 && code <= 0xDFFF ? NULL : p + 5;
+}
+
+/* Past a well-formed UTF-8 sequence of two to four bytes: no overlong form, no surrogate,
+   nothing beyond U+10FFFF. */
+static Cursor
+skip_utf8(Cursor p, Cursor end)
+{
+    unsigned char lead = *p, low = 0x80, high = 0xBF;
+    Py_ssize_t length;
+    if (lead >= 0xC2 && lead <= 0xDF)
+        length = 2;
+    else if (lead >= 0xE0 && lead <= 0xEF)
+        length = 3;
+    else if (lead >= 0xF0 && lead <= 0xF4)
+        length = 4;
+    else
+        return NULL;
+    if (lead == 0xE0)
+        low = 0xA0;
+    else if (lead == 0xED)
+        high = 0x9F;
+    else if (lead == 0xF0)
+        low = 0x90;
+    else if (lead == 0xF4)
+        high = 0x8F;
+    if (end - p < length || p[1] < low || p[1] > high)
+        return NULL;
+    for (Py_ssize_t i = 2; i < length; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return NULL;
+    }
+    return p + length;
+}
+
+/* Past the string whose opening quote is at p; *escaped tells whether it holds an escape. */
+static Cursor
+skip_string(Cursor p, Cursor end, int *escaped)
+{
+    *escaped = 0;
+    for (p++; p < end;) {
+        unsigned char c = *p;
+        if (c == '"')
+            return p + 1;
+        if (c == '\\') {
+            *escaped = 1;
+            p = skip_escape(p + 1, end);
+        }
+        else if (c >= 0x80)
+            p = skip_utf8(p, end);
+        else if (c < 0x20)
+            return NULL;
+        else
+            p++;
+        if (p == NULL)
+            return NULL;
+    }
+    return NULL;
+}
+
+static int
+is_digit(Cursor p, Cursor end)
+{
+    return p < end && *p >= '0' && *p <= '9';
+}
+
+static Cursor
+skip_digits(Cursor p, Cursor end)
+{
+    while (is_digit(p, end))
+        p++;
+    return p;
+}
+
+/* The exponent after 'e'; NULL also when the number may reach 10**MAX_MAGNITUDE. */
+static Cursor
+skip_exponent(Cursor p, Cursor end, Py_ssize_t int_digits)
+{
+    int negative = 0;
+    if (p < end && (*p == '+' || *p == '-'))
+        negative = *p++ == '-';
+    if (!is_digit(p, end))
+        return NULL;
+    Py_ssize_t exponent = 0;
+    for (; is_digit(p, end); p++) {
+        if (exponent <= MAX_MAGNITUDE)
+            exponent = exponent * 10 + (*p - '0');
+    }
+    if (!negative && int_digits + exponent > MAX_MAGNITUDE)
+        return NULL;
+    return p;
+}
+
+typedef struct {
+    int integral; /* neither fraction nor exponent, and at most MAX_INT_DIGITS digits */
+    long long value; /* when integral */
+} Number;
+
+static Cursor
+read_number(Cursor p, Cursor end, Number *number)
+{
+    int negative = p < end && *p == '-';
+    p += negative;
+    Cursor digits = p;
+    if (!is_digit(p, end))
+        return NULL;
+    p = *p == '0' ? p + 1 : skip_digits(p, end);
+    Py_ssize_t int_digits = p - digits;
+    if (int_digits > MAX_MAGNITUDE)
+        return NULL;
+    number->integral = int_digits <= MAX_INT_DIGITS;
+    if (p < end && *p == '.') {
+        number->integral = 0;
+        if (!is_digit(p + 1, end))
+            return NULL;
+        p = skip_digits(p + 1, end);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        number->integral = 0;
+        p = skip_exponent(p + 1, end, int_digits);
+    }
+    if (p != NULL && number->integral) {
+        long long value = 0;
+        for (Cursor d = digits; d < digits + int_digits; d++)
+            value = value * 10 + (*d - '0');
+        number->value = negative ? -value : value;
+    }
+    return p;
+}
+
+static Cursor skip_value(Cursor p, Cursor end, int depth);
+
+/* Past the elements of an array or the members of an object, after its opening bracket. */
+static Cursor
+skip_container(Cursor p, Cursor end, int depth, unsigned char close)
+{
+    int escaped;
+    p = skip_space(p, end);
+    if (p < end && *p == close)
+        return p + 1;
+    for (;;) {
+        if (close == '}') {
+            p = p < end && *p == '"' ? skip_string(p, end, &escaped) : NULL;
+            if (p == NULL)
+                return NULL;
+            p = skip_space(p, end);
+            if (p >= end || *p != ':')
+                return NULL;
+            p = skip_space(p + 1, end);
+        }
+        p = skip_value(p, end, depth);
+        if (p == NULL)
+            return NULL;
+        p = skip_space(p, end);
+        if (p < end && *p == close)
+            return p + 1;
+        if (p >= end || *p != ',')
+            return NULL;
+        p = skip_space(p + 1, end);
+    }
+}
+
+/* Past any JSON value that starts at p; depth is that of the container holding it. */
+static Cursor
+skip_value(Cursor p, Cursor end, int depth)
+{
+    int escaped;
+    Number number;
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+        return skip_string(p, end, &escaped);
+    case '{':
+    case '[':
+        if (depth >= MAX_DEPTH)
+            return NULL;
+        return skip_container(p + 1, end, depth + 1, *p == '{' ? '}' : ']');
+    case 't':
+        return skip_word(p, end, "true", 4);
+    case 'f':
+        return skip_word(p, end, "false", 5);
+    case 'n':
+        return skip_word(p, end, "null", 4);
+    default:
+        return read_number(p, end, &number);
+    }
+}
+
+/* -- the kept columns ---------------------------------------------------------------------- */
+
+typedef enum {
+    TOKEN_MISSING,
+    TOKEN_NULL,
+    TOKEN_TRUE,
+    TOKEN_FALSE,
+    TOKEN_INT,
+    TOKEN_TEXT,
+} TokenType;
+
+typedef struct {
+    TokenType type;
+    long long number;
+    Cursor text; /* a string's bytes, without quotes or escapes */
+    Py_ssize_t size;
+} Token;
+
+/* A kept column's value; NULL for one only Python reads (a float, an object, an array, an
+   escaped string, a long integer) and for anything that is not JSON. */
+static Cursor
+read_token(Cursor p, Cursor end, Token *token)
+{
+    int escaped;
+    Number number;
+    Cursor after;
+    if (p >= end)
+        return NULL;
+    switch (*p) {
+    case '"':
+        after = skip_string(p, end, &escaped);
+        if (after == NULL || escaped)
+            return NULL;
+        token->type = TOKEN_TEXT;
+        token->text = p + 1;
+        token->size = after - p - 2;
+        return after;
+    case 'n':
+        token->type = TOKEN_NULL;
+        return skip_word(p, end, "null", 4);
+    case 't':
+        token->type = TOKEN_TRUE;
+        return skip_word(p, end, "true", 4);
+    case 'f':
+        token->type = TOKEN_FALSE;
+        return skip_word(p, end, "false", 5);
+    default:
+        after = read_number(p, end, &number);
+        if (after == NULL || !number.integral)
+            return NULL;
+        token->type = TOKEN_INT;
+        token->number = number.value;
+        return after;
+    }
+}
+
+static Py_ssize_t
+column_index(const RowScanner *self, Cursor key, Py_ssize_t size)
+{
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        PyObject *name = self->columns[i].name;
+        if (PyBytes_GET_SIZE(name) == size && memcmp(PyBytes_AS_STRING(name), key, size) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* One "key": value member of the row object. */
+static Cursor
+read_member(const RowScanner *self, Cursor p, Cursor end, Token *tokens)
+{
+    int escaped;
+    if (p >= end || *p != '"')
+        return NULL;
+    Cursor key = p + 1;
+    p = skip_string(p, end, &escaped);
+    if (p == NULL || escaped)
+        return NULL;
+    Py_ssize_t index = column_index(self, key, p - 1 - key);
+    p = skip_space(p, end);
+    if (p >= end || *p != ':')
+        return NULL;
+    p = skip_space(p + 1, end);
+    if (index < 0)
+        return skip_value(p, end, 1);
+    if (tokens[index].type != TOKEN_MISSING)
+        return NULL; /* a repeated kept column: orjson keeps the last, left to it */
+    return read_token(p, end, &tokens[index]);
+}
+
+/* Whether [p, end) is exactly one JSON object, with whitespace around it, holding every kept
+   column; their values are left in tokens. */
+static int
+read_row(const RowScanner *self, Cursor p, Cursor end, Token *tokens)
+{
+    for (Py_ssize_t i = 0; i < self->count; i++)
+        tokens[i].type = TOKEN_MISSING;
+    p = skip_space(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p = skip_space(p + 1, end);
+    if (p < end && *p == '}')
+        p++;
+    else {
+        for (;;) {
+            p = read_member(self, p, end, tokens);
+            if (p == NULL)
+                return 0;
+            p = skip_space(p, end);
+            if (p < end && *p == '}')
+                break;
+            if (p >= end || *p != ',')
+                return 0;
+            p = skip_space(p + 1, end);
+        }
+        p++;
+    }
+    if (skip_space(p, end) != end)
+        return 0;
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        if (tokens[i].type == TOKEN_MISSING)
+            return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+token_object(const Token *token)
+{
+    switch (token->type) {
+    case TOKEN_NULL:
+        Py_RETURN_NONE;
+    case TOKEN_TRUE:
+        Py_RETURN_TRUE;
+    case TOKEN_FALSE:
+        Py_RETURN_FALSE;
+    case TOKEN_INT:
+        return PyLong_FromLongLong(token->number);
+    default:
+        return PyUnicode_DecodeUTF8((const char *)token->text, token->size, "strict");
+    }
+}
+
+/* The column's value as the generated Python reader makes it: the inline case directly, any
+   other value through the converter. NULL, maybe with an exception set, to decline. */
+static PyObject *
+column_value(const Column *column, const Token *token)
+{
+    if (column->kind == KIND_SCALED && token->type == TOKEN_INT && token->number >= column->low
+        && token->number <= column->high)
+        return PyLong_FromLongLong(token->number * column->factor);
+    if (column->kind == KIND_TEXT && token->type == TOKEN_TEXT)
+        return token_object(token);
+    /* The converters of the inline kinds (_int, _scaled, _text) return None for None. */
+    if (column->kind != KIND_CALL && token->type == TOKEN_NULL)
+        Py_RETURN_NONE;
+    PyObject *value = token_object(token);
+    if (value == NULL)
+        return NULL;
+    PyObject *converted = PyObject_CallOneArg(column->convert, value);
+    Py_DECREF(value);
+    return converted;
+}
+
+static PyObject *
+make_row(const RowScanner *self, const Token *tokens)
+{
+    PyObject *row = PyTuple_New(self->count);
+    if (row == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        PyObject *value = column_value(&self->columns[i], &tokens[i]);
+        if (value == NULL) {
+            Py_DECREF(row);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(row, i, value);
+    }
+    return row;
+}
+
+/* row[0], or row[:key_size] for a composite key; NULL when a part of it is None. */
+static PyObject *
+make_key(const RowScanner *self, PyObject *row)
+{
+    Py_ssize_t size = self->key_size == 1 ? 1 : Py_MIN(self->key_size, self->count);
+    if (size > self->count)
+        return NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (PyTuple_GET_ITEM(row, i) == Py_None)
+            return NULL;
+    }
+    if (self->key_size == 1)
+        return Py_NewRef(PyTuple_GET_ITEM(row, 0));
+    return PyTuple_GetSlice(row, 0, size);
+}
+
+/* -- the source position ------------------------------------------------------------------- */
+
+#define CHANGE_MARK "\"change_lsn\":"
+#define COMMIT_MARK ",\"commit_lsn\":\""
+#define SERIAL_MARK "\",\"event_serial_no\":"
+#define LSN_SIZE 22 /* a SQL Server LSN in hexadecimal, as the connector writes it */
+
+/* PostgreSQL: the lsn up to the next comma, null or a whole number. */
+static PyObject *
+postgres_position(const char *buf, Py_ssize_t size, Py_ssize_t at)
+{
+    const char *comma = memchr(buf + at, ',', size - at);
+    long long lsn;
+    if (comma == NULL)
+        return NULL;
+    if (comma - buf - at == 4 && memcmp(buf + at, "null", 4) == 0)
+        Py_RETURN_NONE;
+    if (!read_digits(buf + at, comma - buf - at, &lsn))
+        return NULL;
+    PyObject *number = PyLong_FromLongLong(lsn);
+    if (number == NULL)
+        return NULL;
+    PyObject *position = PyTuple_Pack(1, number);
+    Py_DECREF(number);
+    return position;
+}
+
+/* SQL Server: change_lsn (quoted or null), commit_lsn and event_serial_no in this order, the
+   connector's fixed layout; any other layout is left to the Python search. */
+static PyObject *
+sqlserver_position(const char *buf, Py_ssize_t size, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t at = rfind(buf, start, end, CHANGE_MARK, 13);
+    Py_ssize_t change_at = 0, change_size = 0;
+    long long serial;
+    if (at < 1)
+        return NULL;
+    at += 13;
+    if (holds_at(buf, size, at, "\"", 1)) {
+        change_at = at + 1;
+        change_size = LSN_SIZE;
+        at += LSN_SIZE + 2;
+    }
+    else if (holds_at(buf, size, at, "null", 4))
+        at += 4;
+    else
+        return NULL;
+    if (!holds_at(buf, size, at, COMMIT_MARK, 15))
+        return NULL;
+    Py_ssize_t commit_at = at + 15;
+    at = commit_at + LSN_SIZE;
+    if (!holds_at(buf, size, at, SERIAL_MARK, 20))
+        return NULL;
+    const char *brace = memchr(buf + at, '}', size - at);
+    if (brace == NULL || !read_digits(buf + at + 20, brace - buf - at - 20, &serial))
+        return NULL;
+    return Py_BuildValue("(y#y#L)", buf + commit_at, (Py_ssize_t)LSN_SIZE, buf + change_at,
+                         change_size, serial);
+}
+
+/* -- the call ---------------------------------------------------------------------------- */
+
+typedef struct {
+    Py_ssize_t after, source, op;
+    PyObject *op_name;
+} Marks;
+
+/* The marks of decode_row: "after" from the payload on, "source" after it, the last "op". */
+static int
+find_marks(const RowScanner *self, const char *buf, Py_ssize_t size, Marks *marks)
+{
+    Py_ssize_t prefix_size = PyBytes_GET_SIZE(self->prefix);
+    if (size < prefix_size || memcmp(buf, PyBytes_AS_STRING(self->prefix), prefix_size) != 0)
+        return 0;
+    marks->after = find(buf, size, self->start, "\"after\":", 8);
+    marks->source = marks->after < 0 ? -1 : find(buf, size, marks->after, ",\"source\":", 10);
+    if (marks->source < 0)
+        return 0;
+    marks->op = rfind(buf, 0, size, ",\"op\":\"", 7);
+    if (marks->op < marks->source || !holds_at(buf, size, marks->op + 8, "\"", 1))
+        return 0;
+    switch (buf[marks->op + 7]) {
+    case 'c':
+        marks->op_name = OP_CREATE;
+        return 1;
+    case 'u':
+        marks->op_name = OP_UPDATE;
+        return 1;
+    case 'r':
+        marks->op_name = OP_READ;
+        return 1;
+    default:
+        return 0; /* deletes take the full path */
+    }
+}
+
+static PyObject *
+read_position(const char *buf, Py_ssize_t size, const Marks *marks)
+{
+    Py_ssize_t lsn_at = find(buf, size, marks->source, "\"lsn\":", 6);
+    if (lsn_at > 0 && lsn_at < marks->op)
+        return postgres_position(buf, size, lsn_at + 6);
+    return sqlserver_position(buf, size, marks->source, marks->op);
+}
+
+static PyObject *
+scan(const RowScanner *self, PyObject *value)
+{
+    Token tokens[MAX_COLUMNS];
+    Marks marks;
+    if (!PyBytes_CheckExact(value))
+        return NULL;
+    const char *buf = PyBytes_AS_STRING(value);
+    Py_ssize_t size = PyBytes_GET_SIZE(value);
+    if (!find_marks(self, buf, size, &marks))
+        return NULL;
+    Cursor row_start = (Cursor)buf + marks.after + 8, row_end = (Cursor)buf + marks.source;
+    if (row_start > row_end || !read_row(self, row_start, row_end, tokens))
+        return NULL;
+    PyObject *position = read_position(buf, size, &marks);
+    if (position == NULL)
+        return NULL;
+    PyObject *row = make_row(self, tokens);
+    PyObject *key = row == NULL ? NULL : make_key(self, row);
+    PyObject *result = NULL;
+    if (key != NULL)
+        result = PyTuple_Pack(4, marks.op_name, key, row, position);
+    Py_XDECREF(key);
+    Py_XDECREF(row);
+    Py_DECREF(position);
+    return result;
+}
+
+static PyObject *
+scanner_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 1 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a RowScanner takes one message value");
+        return NULL;
+    }
+    PyObject *result = scan((RowScanner *)callable, args[0]);
+    if (result != NULL)
+        return result;
+    /* Declined; a converter's error is the Python path's to report, if it still applies. */
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return NULL;
+        PyErr_Clear();
+    }
+    Py_RETURN_NONE;
+}
+
+/* -- the type ------------------------------------------------------------------------------ */
+
+static int
+read_column(PyObject *spec, Column *column)
+{
+    if (!PyTuple_Check(spec)) {
+        PyErr_SetString(PyExc_TypeError, "a column is a tuple");
+        return -1;
+    }
+    if (!PyArg_ParseTuple(spec, "O!iLLLO:column", &PyBytes_Type, &column->name, &column->kind,
+                          &column->factor, &column->low, &column->high, &column->convert))
+        return -1;
+    if (column->kind < KIND_CALL || column->kind > KIND_TEXT
+        || !PyCallable_Check(column->convert)) {
+        PyErr_SetString(PyExc_ValueError, "a column needs a known kind and a converter");
+        return -1;
+    }
+    /* value * factor must not overflow for any value within the bounds */
+    if (column->kind == KIND_SCALED
+        && (column->factor < 1 || column->low > column->high
+            || column->high > LLONG_MAX / column->factor
+            || column->low < LLONG_MIN / column->factor)) {
+        PyErr_SetString(PyExc_ValueError, "scaled column bounds out of range");
+        return -1;
+    }
+    Py_INCREF(column->name);
+    Py_INCREF(column->convert);
+    return 0;
+}
+
+static PyObject *
+scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"prefix", "start", "columns", "key_size", NULL};
+    PyObject *prefix, *columns;
+    Py_ssize_t start, key_size;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!nO!n:RowScanner", keywords, &PyBytes_Type,
+                                     &prefix, &start, &PyTuple_Type, &columns, &key_size))
+        return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(columns);
+    if (start < 0 || key_size < 0 || count > MAX_COLUMNS) {
+        PyErr_SetString(PyExc_ValueError, "start, key size or column count out of range");
+        return NULL;
+    }
+    RowScanner *self = (RowScanner *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = scanner_vectorcall;
+    self->prefix = Py_NewRef(prefix);
+    self->start = start;
+    self->key_size = key_size;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (read_column(PyTuple_GET_ITEM(columns, i), &self->columns[i]) < 0) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        self->count = i + 1;
+    }
+    return (PyObject *)self;
+}
+
+static int
+scanner_traverse(RowScanner *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->prefix);
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        Py_VISIT(self->columns[i].name);
+        Py_VISIT(self->columns[i].convert);
+    }
+    return 0;
+}
+
+static int
+scanner_clear(RowScanner *self)
+{
+    Py_CLEAR(self->prefix);
+    for (Py_ssize_t i = 0; i < self->count; i++) {
+        Py_CLEAR(self->columns[i].name);
+        Py_CLEAR(self->columns[i].convert);
+    }
+    self->count = 0;
+    return 0;
+}
+
+static void
+scanner_dealloc(RowScanner *self)
+{
+    PyObject_GC_UnTrack(self);
+    scanner_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyDoc_STRVAR(scanner_doc,
+"RowScanner(prefix, start, columns, key_size)\n"
+"--\n\n"
+"Called with a message value, returns (op, key, row, position) exactly as\n"
+"Decoder.decode_row's Python code would, or None when it leaves the value to it.\n"
+"columns: (name: bytes, kind, factor, low, high, converter) per kept column.");
+
+static PyTypeObject RowScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "exporter._rowscan.RowScanner",
+    .tp_basicsize = sizeof(RowScanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = scanner_doc,
+    .tp_new = scanner_new,
+    .tp_dealloc = (destructor)scanner_dealloc,
+    .tp_traverse = (traverseproc)scanner_traverse,
+    .tp_clear = (inquiry)scanner_clear,
+    .tp_vectorcall_offset = offsetof(RowScanner, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+static struct PyModuleDef rowscan_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "exporter._rowscan",
+    .m_doc = "The decoder's per-event fast path, compiled.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__rowscan(void)
+{
+    OP_CREATE = PyUnicode_InternFromString("c");
+    OP_UPDATE = PyUnicode_InternFromString("u");
+    OP_READ = PyUnicode_InternFromString("r");
+    if (OP_CREATE == NULL || OP_UPDATE == NULL || OP_READ == NULL)
+        return NULL;
+    PyObject *module = PyModule_Create(&rowscan_module);
+    if (module == NULL)
+        return NULL;
+    if (PyModule_AddType(module, &RowScannerType) < 0
+        || PyModule_AddIntConstant(module, "CALL", KIND_CALL) < 0
+        || PyModule_AddIntConstant(module, "SCALED", KIND_SCALED) < 0
+        || PyModule_AddIntConstant(module, "TEXT", KIND_TEXT) < 0
+        || PyModule_AddIntConstant(module, "MAX_COLUMNS", MAX_COLUMNS) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -30,6 +30,14 @@ import orjson
 
 from exporter.tables import BOOL, DECIMAL, INT, TEXT, TIME, TableSpec
 
+try:
+    from exporter import _rowscan
+except ImportError:  # built without a C compiler: the Python fast path does all the work
+    _rowscan = None
+
+# Whether the per-event fast path runs compiled (exporter/_rowscan.c) or interpreted.
+COMPILED = _rowscan is not None
+
 DAY_US = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1)
 _ONE_US = timedelta(microseconds=1)
@@ -255,6 +263,7 @@ class RowReader:
     def __init__(self, table: TableSpec, fields: list[tuple[str, Converter, str]]) -> None:
         self.table = table
         self.fields = tuple((name, convert) for name, convert, _ in fields)
+        self.inline = tuple(inline for _, _, inline in fields)
         self.read = _compile_reader(fields)
         self.single_key = len(table.key) == 1
         self.key_size = len(table.key)
@@ -262,6 +271,41 @@ class RowReader:
         # starts with (the schema, or nothing), and where its payload begins.
         self.prefix = b""
         self.start = 0
+        # The compiled fast path for that layout; None without the C extension.
+        self.scan: Callable[[bytes], tuple | None] | None = None
+
+    def serve(self, prefix: bytes, start: int) -> None:
+        """Makes the reader the fast path for messages that start with `prefix`."""
+        self.prefix, self.start = prefix, start
+        self.scan = self._scanner()
+
+    def _scanner(self) -> Callable[[bytes], tuple | None] | None:
+        if _rowscan is None or len(self.fields) > _rowscan.MAX_COLUMNS:
+            return None
+        columns = []
+        for (name, convert), inline in zip(self.fields, self.inline):
+            try:
+                key = name.encode()
+            except UnicodeEncodeError:  # no key in a JSON text can match it
+                return None
+            # The scanner takes the inline cases of _compile_reader itself and hands any
+            # other value to the converter. It reads null as None for the inline kinds, as
+            # their converters (_int, _scaled, _text) do.
+            if inline == "int":
+                columns.append((key, _rowscan.SCALED, 1, -_MAX_INT, _MAX_INT, convert))
+            elif inline.startswith("time*"):
+                factor = int(inline[5:])
+                columns.append((key, _rowscan.SCALED, factor, *_time_bounds(factor), convert))
+            elif inline == "text":
+                columns.append((key, _rowscan.TEXT, 1, 0, 0, convert))
+            else:
+                columns.append((key, _rowscan.CALL, 1, 0, 0, convert))
+        return _rowscan.RowScanner(self.prefix, self.start, tuple(columns), self.key_size)
+
+
+def _time_bounds(factor: int) -> tuple[int, int]:
+    """The numbers of a time unit that fall within 1900..2200 once multiplied by `factor`."""
+    return -(-_MIN_WALL_US // factor), _MAX_WALL_US // factor
 
 
 def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict], tuple]:
@@ -277,7 +321,7 @@ def _compile_reader(fields: list[tuple[str, Converter, str]]) -> Callable[[dict]
             parts.append(f"({value} if {check} else {converter}({value}))")
         elif inline.startswith("time*"):
             factor = int(inline[5:])
-            low, high = -(-_MIN_WALL_US // factor), _MAX_WALL_US // factor
+            low, high = _time_bounds(factor)
             check = f"type({value}) is int and {low} <= {value} <= {high}"
             scaled = value if factor == 1 else f"{value} * {factor}"
             parts.append(f"({scaled} if {check} else {converter}({value}))")
@@ -370,7 +414,7 @@ class Decoder:
             fields.append((name, *self._schemaless_converter(table, kind)))
         reader = RowReader(table, fields)
         self._schemaless_readers[table.name] = reader
-        reader.prefix, reader.start = _BARE_START, 0
+        reader.serve(_BARE_START, 0)
         self._fast_paths[table.name] = reader
         return reader
 
@@ -385,7 +429,12 @@ class Decoder:
         layout, a value the row reader rejects) is left to the full path, which reports it.
         """
         fast = self._fast_paths.get(table.name)
-        if fast is None or not value.startswith(fast.prefix):
+        if fast is None:
+            return None
+        # The compiled scanner returns what the code below would, or None when unsure.
+        if fast.scan is not None and (scanned := fast.scan(value)) is not None:
+            return scanned
+        if not value.startswith(fast.prefix):
             return None
         try:
             after_at = value.find(b'"after":', fast.start)
@@ -442,8 +491,8 @@ class Decoder:
             return
         mark = value.find(_PAYLOAD_MARK)
         if mark > 0:
-            reader.prefix = bytes(value[: mark + len(_PAYLOAD_MARK)])
-            reader.start = len(reader.prefix)
+            prefix = bytes(value[: mark + len(_PAYLOAD_MARK)])
+            reader.serve(prefix, len(prefix))
             self._fast_paths[table.name] = reader
 
     def decode(self, table: TableSpec, value: bytes | None, key: bytes | None = None) -> Change:

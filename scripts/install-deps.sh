@@ -8,8 +8,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
+python=${PYTHON:-python3}
 apt_packages=(postgresql-15 odbc-postgresql unixodbc-dev tdsodbc prometheus
-  prometheus-alertmanager kcat openjdk-17-jre-headless maven)
+  prometheus-alertmanager kcat openjdk-17-jre-headless maven gcc)
+# The decoder's C extension (exporter/_rowscan.c) is built with the headers of the Python that
+# makes the virtual environment; Debian's own python3 keeps them apart, in python3-dev.
+if ! "$python" -c 'import os, sys, sysconfig
+sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
+  apt_packages+=(python3-dev)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,11 +36,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   done
 fi
 
-python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Reinstalled when the package's build inputs change, so an edited C file is compiled again.
+stamp=.venv/.installed-$(cat pyproject.toml setup.py exporter/_rowscan.c | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[test]"

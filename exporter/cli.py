@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import logging
 import signal
@@ -18,7 +17,6 @@ from exporter.config import CLIENT_PREFIX, SETTINGS, Config, ConfigError, load
 
 log = logging.getLogger("exporter")
 
-GC_YOUNG_THRESHOLD = 50_000  # allocations between collections of the youngest generation
 
 # Modules that add their own subcommands through register(subparsers).
 SUBCOMMAND_MODULES = ("exporter.simulate.cli", "exporter.connectors")
@@ -116,15 +114,12 @@ def serve(config: Config) -> int:
     from exporter.collector import HospitalCollector
     from exporter.pipeline import Pipeline
     from exporter.source import KafkaSource
-    from exporter.state import HospitalState
+    from exporter.state import HospitalState, collect_cycles_less_often
     from exporter.stats import utc_now
     from exporter.telemetry import Telemetry
     from exporter.web import Endpoints, WebServer
 
-    # The state is millions of small tuples, sets and dicts without reference cycles, which
-    # the cyclic collector would otherwise walk again and again while a replay allocates;
-    # collect young objects less often (reference counting still frees everything at once).
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 50, 100)
+    collect_cycles_less_often()
     state = HospitalState(config.reference, config["state.waiting-status"])
     telemetry = Telemetry()
     registry = CollectorRegistry()

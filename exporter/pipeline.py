@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
 from exporter.config import Config
-from exporter.decode import Change, Decoder, Skip
+from exporter.decode import OPS, Change, Decoder, Skip
 from exporter.state import HospitalState
 from exporter.tables import TABLES
 from exporter.telemetry import Telemetry
@@ -20,6 +23,15 @@ log = logging.getLogger(__name__)
 UNKNOWN_TABLE = "unknown"
 # Skips that are part of normal Debezium traffic and are counted without a warning.
 _EXPECTED_SKIPS = {"tombstone", "unknown_topic", "stale_version"}
+_topic_partition = itemgetter(0, 1)
+
+
+class Message(NamedTuple):
+    """One Kafka record, as much of it as the pipeline reads."""
+
+    offset: int
+    key: bytes | None
+    value: bytes | None
 
 
 class Pipeline:
@@ -36,64 +48,76 @@ class Pipeline:
         return list(self.table_by_topic)
 
     def handle_batch(self, messages) -> int:
-        """Apply (topic, partition, offset, key, value) tuples under one hold of the lock;
-        returns how many changed the state. Never raises for bad input."""
+        """Apply (topic, partition, offset, key, value) tuples; returns how many changed the
+        state. Never raises for bad input."""
+        return self.handle_partitions(
+            (topic, partition, [Message(offset, key, value) for _, _, offset, key, value in run])
+            for (topic, partition), run in groupby(messages, key=_topic_partition)
+        )
+
+    def handle_partitions(self, batches) -> int:
+        """Apply (topic, partition, records) batches under one hold of the lock. The records
+        of a batch are one partition's, in offset order: objects with `offset`, `key` and
+        `value`, such as the consumer's. Returns how many changed the state."""
+        applied = 0
         with self.state.lock:
-            applied = self._apply_all(messages)
+            for topic, partition, records in batches:
+                applied += self._apply(topic, partition, records)
             if applied:
                 self.telemetry.last_applied_at = time.time()
         return applied
 
-    def _apply_all(self, messages) -> int:
+    def _apply(self, topic: str, partition: int, records) -> int:
+        table = self.table_by_topic.get(topic)
+        if table is None:
+            for record in records:
+                self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, record.offset, "")
+            return 0
         # The per-event path: names are bound locally because this loop runs for every
         # change event. Most events take the decoder's fast path, which leaves the source
-        # time unread; it is read once per batch, from the last event applied (a batch from
-        # the consumer is one partition's, in commit order).
-        # Known shortcoming: being interpreted, this loop with decode_row and store costs
-        # about four times what orjson needs to parse a payload, which bounds the start-up
-        # replay rate (BENCHMARKS.md); a compiled version of the three would lift it.
-        tables = self.table_by_topic
+        # time unread; it is read once per batch, from the last event applied (a batch is
+        # one partition's, in commit order).
         decode_row = self.decoder.decode_row
-        store = self.state.store
-        counts = self.telemetry.applied
+        store = self.state.store_of(table.name)
+        applied_by_op = dict.fromkeys(OPS, 0)
         newest = self.telemetry.newest_source_ts_ms or 0
         last_fast_value = None
-        applied = 0
-        for topic, partition, offset, key, value in messages:
-            table = tables.get(topic)
-            if table is None:
-                self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, offset, "")
-                continue
+        for record in records:
+            value = record.value
             fast = None if value is None else decode_row(table, value)
             if fast is not None:
                 op, row_key, row, position = fast
-                source_ts = None
+                if not store(row_key, row, position):
+                    self._skip(table.name, "stale_version", topic, partition, record.offset, "")
+                    continue
+                last_fast_value = value
             else:
-                change = self._decode_fully(table, topic, partition, offset, key, value)
+                change = self._decode_fully(table, topic, partition, record, value)
                 if change is None:
                     continue
-                op, row_key, row, position = change.op, change.key, change.row, change.position
-                source_ts = change.source_ts_ms
-            if not store(table.name, row_key, row, position):
-                self._skip(table.name, "stale_version", topic, partition, offset, "")
-                continue
-            counts[(table.name, op)] += 1
-            applied += 1
-            if source_ts is None:
-                last_fast_value = value
-            elif source_ts > newest:
-                newest = source_ts
+                op = change.op
+                if not store(change.key, change.row, change.position):
+                    self._skip(table.name, "stale_version", topic, partition, record.offset, "")
+                    continue
+                if change.source_ts_ms is not None and change.source_ts_ms > newest:
+                    newest = change.source_ts_ms
+            applied_by_op[op] += 1
         if last_fast_value is not None:
             source_ts = self.decoder.source_ts(last_fast_value)
             if source_ts is not None and source_ts > newest:
                 newest = source_ts
         if newest:
             self.telemetry.newest_source_ts_ms = newest
-        return applied
+        counts = self.telemetry.applied
+        for op, count in applied_by_op.items():
+            if count:
+                counts[(table.name, op)] += count
+        return sum(applied_by_op.values())
 
-    def _decode_fully(self, table, topic, partition, offset, key, value) -> Change | None:
+    def _decode_fully(self, table, topic, partition, record, value) -> Change | None:
+        offset = record.offset
         try:
-            return self.decoder.decode(table, value, key)
+            return self.decoder.decode(table, value, record.key)
         except Skip as skip:
             self._skip(table.name, skip.reason, topic, partition, offset, skip.detail)
         except Exception as error:  # a shape nobody foresaw must not stop the consumer

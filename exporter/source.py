@@ -103,12 +103,12 @@ class KafkaSource:
         progress = _Progress(self.config["log.progress-interval"])
         while not self.stopping.is_set():
             batches = consumer.poll(timeout_ms=poll_ms)
-            for partition, records in batches.items():
-                topic, number = partition.topic, partition.partition
-                self.pipeline.handle_batch(
-                    (topic, number, r.offset, r.key, r.value) for r in records
+            if batches:
+                self.pipeline.handle_partitions(
+                    (partition.topic, partition.partition, records)
+                    for partition, records in batches.items()
                 )
-                progress.events += len(records)
+                progress.events += sum(map(len, batches.values()))
             now = time.monotonic()
             if now >= next_health:
                 self._check(consumer)

@@ -11,6 +11,7 @@ Not thread-safe by itself: the consumer applies changes and the HTTP handlers re
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -65,6 +66,16 @@ class Kpis:
         return totals
 
 
+def collect_cycles_less_often() -> None:
+    """Tune the cyclic garbage collector for a process that holds a state.
+
+    The state is millions of small tuples, sets and dicts without reference cycles, which the
+    collector would otherwise walk again and again while a replay allocates; collecting young
+    objects less often keeps it out of the per-event path (reference counting still frees
+    everything at once)."""
+    gc.set_threshold(50_000, 50, 100)
+
+
 def _day(wall_us: int | None) -> int | None:
     return None if wall_us is None else wall_us // DAY_US
 
@@ -95,41 +106,57 @@ class HospitalState:
             BILLS.name: (self._index_bill, self._unindex_bill),
             DOCTOR_SPECIALITIES.name: (self._index_doctor, self._unindex_doctor),
         }
+        self._stores = {table.name: self._table_store(table.name) for table in TABLES}
 
     # -- applying changes -------------------------------------------------------------------
 
     def store(self, name: str, key, row: tuple | None, position: tuple | None) -> bool:
         """The row of `key` in table `name` is now `row` (None: deleted), unless `position`
         shows it is older than the version held."""
+        return self._stores[name](key, row, position)
+
+    def store_of(self, name: str):
+        """`store` for one table, as a function of (key, row, position): the per-event path
+        resolves the table once per batch instead of once per event."""
+        return self._stores[name]
+
+    def _table_store(self, name: str):
         rows = self.rows[name]
-        old = rows.get(key)
-        if position is not None:
-            if old is not None:
-                known = old[1]
-            else:
-                deleted = self._deleted[name]
-                known = deleted.get(key) if deleted else None
-            if known is not None:
-                try:
-                    if position < known:
-                        return False
-                except TypeError:  # positions of two different connectors cannot be compared
-                    pass
-        indexer = self._indexers.get(name)
-        if old is not None:
-            del rows[key]
-            if indexer is not None:
-                indexer[1](key, old[0])
-        if row is None:
+        deleted = self._deleted[name]
+        index, unindex = self._indexers.get(name, (None, None))
+        pruned_visits = self._pruned_visits
+        # Which part of a row names its visit, for the rows a prune has forgotten.
+        visit_of = {VISITS.name: _key_itself, STATUS_HISTORY.name: _second_column}.get(name)
+
+        def store(key, row: tuple | None, position: tuple | None) -> bool:
+            old = rows.get(key)
             if position is not None:
-                self._remember_delete(name, key, position)
+                if old is not None:
+                    known = old[1]
+                else:
+                    known = deleted.get(key) if deleted else None
+                if known is not None:
+                    try:
+                        if position < known:
+                            return False
+                    except TypeError:  # positions of two connectors cannot be compared
+                        pass
+            if old is not None:
+                del rows[key]
+                if unindex is not None:
+                    unindex(key, old[0])
+            if row is None:
+                if position is not None:
+                    self._remember_delete(name, key, position)
+                return True
+            if pruned_visits and visit_of is not None and visit_of(key, row) in pruned_visits:
+                return True
+            rows[key] = (row, position)
+            if index is not None:
+                index(key, row)
             return True
-        if self._pruned_visits and self._belongs_to_pruned_visit(name, key, row):
-            return True
-        rows[key] = (row, position)
-        if indexer is not None:
-            indexer[0](key, row)
-        return True
+
+        return store
 
     def _remember_delete(self, name: str, key, position: tuple) -> None:
         deleted = self._deleted[name]
@@ -137,17 +164,9 @@ class HospitalState:
         if len(deleted) > DELETED_POSITIONS_KEPT:
             del deleted[next(iter(deleted))]
 
-    def _belongs_to_pruned_visit(self, name: str, key, row: tuple) -> bool:
-        if name == VISITS.name:
-            return key in self._pruned_visits
-        if name == STATUS_HISTORY.name:
-            return row[1] in self._pruned_visits
-        return False
-
     def _index_visit(self, key, row: tuple) -> None:
-        day = _day(row[3])
-        if day is not None:
-            self._visits_by_day[day].add(key)
+        if row[3] is not None:
+            self._visits_by_day[row[3] // DAY_US].add(key)
 
     def _unindex_visit(self, key, row: tuple) -> None:
         _discard(self._visits_by_day, _day(row[3]), key)
@@ -335,6 +354,14 @@ class HospitalState:
 
     def row_counts(self) -> dict[str, int]:
         return {name: len(rows) for name, rows in self.rows.items()}
+
+
+def _key_itself(key, row: tuple):
+    return key
+
+
+def _second_column(key, row: tuple):
+    return row[1]
 
 
 def _discard(index: dict, bucket, key) -> None:

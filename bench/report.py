@@ -32,13 +32,14 @@ results of the last run, every repetition included, are in
 DECODE_NOTES = """
 What the columns mean: each row is the same simulated week of a large hospital (2500 visits a
 day, tombstones left out) encoded as the Debezium JSON converter writes it.
-*exporter* is `Pipeline.handle_batch` on a fresh state: routing, decoding, applying and
-counting, the real per-event path. *json.loads* parses each whole message with the standard
-library and does nothing else. *orjson payload (ceiling)* parses only the envelope (`payload`)
-of each message with orjson, the fastest decoder the exporter uses: no schema, no row
-conversion, no state, so no exporter path can beat it. *seed baseline* is the original design
-(`bench/seed_baseline.py`): full `json.loads` of schema and payload, then counters bumped up
-and down per event.
+*exporter* is `Pipeline.handle_partitions` on a fresh state, fed as the consumer feeds it
+(one topic's messages in order, 5000 a batch), with the garbage-collector settings of
+`serve`: routing, decoding, applying and counting, the real per-event path. *json.loads*
+parses each whole message with the standard library and does nothing else. *orjson payload
+(ceiling)* parses only the envelope (`payload`) of each message with orjson, the fastest
+decoder the exporter uses: no schema, no row conversion, no state, so no exporter path can
+beat it. *seed baseline* is the original design (`bench/seed_baseline.py`): full
+`json.loads` of schema and payload, then counters bumped up and down per event.
 """
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
 DISCOVERY_INTERVAL_SECONDS = 30.0
 CATCH_UP_PRUNE_SECONDS = 5.0
+CATCH_UP_HEALTH_SECONDS = 30.0
 
 
 class KafkaSource:
@@ -99,7 +100,8 @@ class KafkaSource:
         poll_ms = int(self.config["kafka.poll-timeout"] * 1000)
         health_every = self.config["kafka.health-interval"]
         prune_every = self.config["state.prune-interval"]
-        next_health = next_prune = 0.0
+        last_health = -float("inf")
+        next_prune = 0.0
         progress = _Progress(self.config["log.progress-interval"])
         while not self.stopping.is_set():
             batches = consumer.poll(timeout_ms=poll_ms)
@@ -110,9 +112,13 @@ class KafkaSource:
                 )
                 progress.events += sum(map(len, batches.values()))
             now = time.monotonic()
-            if now >= next_health:
+            # While a catch-up streams records, they prove that the brokers answer, and the
+            # end-offset round trip waits behind megabytes of fetched data: ask less often.
+            streaming = batches and not self.telemetry.ready
+            interval = max(health_every, CATCH_UP_HEALTH_SECONDS) if streaming else health_every
+            if now - last_health >= interval:
                 self._check(consumer)
-                next_health = now + health_every
+                last_health = now
             if not self.telemetry.ready:
                 self._update_catch_up(consumer, progress)
             if now >= next_prune:

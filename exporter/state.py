@@ -326,7 +326,7 @@ class HospitalState:
             row = visit_rows.get(visit)
             if row is not None and row[0][3] is not None and _day(row[0][3]) >= horizon:
                 continue
-            dropped += self._forget_visit(visit)
+            self._forget_visit(visit, dropped)
         for key, (row, _) in list(self.rows[ADMISSIONS.name].items()):
             if row[2] is not None and (row[1] is None or _day(row[1]) < today):
                 self._drop(ADMISSIONS, key)
@@ -337,8 +337,7 @@ class HospitalState:
                 dropped[BILLS.name] += 1
         return dict(dropped)
 
-    def _forget_visit(self, visit) -> Counter:
-        dropped: Counter = Counter()
+    def _forget_visit(self, visit, dropped: Counter) -> None:
         for history_id in list(self._history_by_visit.get(visit, ())):
             self._drop(STATUS_HISTORY, history_id)
             dropped[STATUS_HISTORY.name] += 1
@@ -346,7 +345,6 @@ class HospitalState:
             self._drop(VISITS, visit)
             dropped[VISITS.name] += 1
         self._pruned_visits.add(visit)
-        return dropped
 
     def _drop(self, table, key) -> None:
         row, _ = self.rows[table.name].pop(key)

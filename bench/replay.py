@@ -8,6 +8,7 @@ start to /ready 200. The broker's JVM is pinned to CPU 1 and the measured proces
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import tracemalloc
@@ -20,9 +21,9 @@ from bench.common import percentile, pin
 from tests.support.exporter_process import ExporterProcess, http_get
 
 
-def raw_consume(bootstrap: str) -> tuple[int, float]:
+def raw_consume(bootstrap: str) -> tuple[int, float, float]:
     """kafka-python reading every partition from the beginning to the end, no decoding, with
-    the exporter's consumer settings."""
+    the exporter's consumer settings: (messages, wall seconds, CPU seconds)."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=None,
@@ -42,16 +43,22 @@ def raw_consume(bootstrap: str) -> tuple[int, float]:
         ends = consumer.end_offsets(partitions)
         remaining = {tp for tp in partitions if ends[tp] > 0}
         count = 0
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         deadline = time.monotonic() + 1800
         while remaining and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=500).items():
                 count += len(records)
                 if records[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
-        return count, time.perf_counter() - started
+        return count, time.perf_counter() - started, time.process_time() - cpu_started
     finally:
         consumer.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def status_kb(pid: int) -> dict[str, int]:
@@ -93,6 +100,7 @@ def exporter_replay(
     process.wait_ready(timeout=3600)
     seconds = time.perf_counter() - started
     try:
+        cpu = cpu_seconds(process.service.proc.pid)
         memory = status_kb(process.service.proc.pid)
         # The first scrape after ready can wait behind the first pruning of the state.
         first = time.perf_counter()
@@ -108,6 +116,7 @@ def exporter_replay(
         process.stop()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "memory": memory,
         "rows": rows,
         "scrape": scrape,
@@ -224,7 +233,8 @@ def run(
         empty = empty_exporter_rss(bootstrap, work / "empty")
     finally:
         kafka.stop()
-    raw_rates = [count / seconds for count, seconds in raw]
+    raw_rates = [count / seconds for count, seconds, _ in raw]
+    raw_cpu_rates = [count / cpu for count, _, cpu in raw]
     alternative_rates = [count / seconds for count, seconds in filter(None, alternative)]
     messages = produced["messages"]
     return {
@@ -233,15 +243,19 @@ def run(
         "messages": messages,
         "produce_seconds": produced["seconds"],
         "produce_bytes": produced["bytes"],
-        "raw_counts": [count for count, _ in raw],
+        "raw_counts": [count for count, _, _ in raw],
         "raw_rate": statistics.median(raw_rates),
         "raw_rates": raw_rates,
+        "raw_cpu_rate": statistics.median(raw_cpu_rates),
+        "raw_cpu_rates": raw_cpu_rates,
         "confluent_version": confluent_version(),
         "confluent_counts": [count for count, _ in filter(None, alternative)],
         "confluent_rates": alternative_rates,
         "confluent_rate": statistics.median(alternative_rates) if alternative_rates else None,
         "replay_seconds": [r["seconds"] for r in replays],
         "replay_rate": messages / statistics.median(r["seconds"] for r in replays),
+        "replay_cpu_seconds": [r["cpu_seconds"] for r in replays],
+        "replay_cpu_rate": messages / statistics.median(r["cpu_seconds"] for r in replays),
         "last": replays[-1],
         "empty_rss_kb": empty,
     }

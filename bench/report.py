@@ -70,16 +70,21 @@ def _replay(result: dict) -> str:
         "",
         "kafka-python as the exporter uses it, record CRCs checked (in C: the `crc32c` "
         "package is installed with the exporter). Both read every message from the first "
-        "offset to the end offsets seen at start.",
+        "offset to the end offsets seen at start. Wall-clock rates move with whatever else "
+        "the shared machine runs; the CPU-time columns (user plus system seconds of the "
+        "consuming process, all threads, exporter start-up included) do not, so they are "
+        "the steadier comparison of the two.",
         "",
-        "| measure | median msg/s | runs | vs kafka-python raw |",
-        "|---|---:|---|---:|",
+        "| measure | median msg/s | runs | vs kafka-python raw | msg per CPU second | "
+        "vs kafka-python raw, CPU |",
+        "|---|---:|---|---:|---:|---:|",
         f"| kafka-python consume only | {raw_rate:,.0f} | "
         + ", ".join(f"{r:,.0f}" for r in result["raw_rates"])
-        + " | 100% |",
+        + f" | 100% | {result['raw_cpu_rate']:,.0f} | 100% |",
         f"| exporter, start to /ready 200 | {replay_rate:,.0f} | "
         + ", ".join(f"{s:.1f} s" for s in result["replay_seconds"])
-        + f" | {replay_rate / raw_rate:.0%} (target 80%) |",
+        + f" | {replay_rate / raw_rate:.0%} | {result['replay_cpu_rate']:,.0f} | "
+        f"{result['replay_cpu_rate'] / result['raw_cpu_rate']:.0%} |",
     ]
     if confluent:
         lines.append(
@@ -87,7 +92,7 @@ def _replay(result: dict) -> str:
             "(librdkafka default: no CRC check) "
             f"| {confluent:,.0f} | "
             + ", ".join(f"{r:,.0f}" for r in result["confluent_rates"])
-            + f" | {confluent / raw_rate:.0%} |"
+            + f" | {confluent / raw_rate:.0%} | | |"
         )
     lines += [
         "",
@@ -184,11 +189,13 @@ def _verdicts(results: dict) -> str:
     replay = results.get("replay")
     if replay:
         share = replay["replay_rate"] / replay["raw_rate"]
-        met = "met" if share >= 0.8 else "missed"
+        cpu_share = replay["replay_cpu_rate"] / replay["raw_cpu_rate"]
         lines.append(
-            f"- Replay at 80% or more of kafka-python's raw consume rate: **{met}** "
-            f"({share:.0%}; {replay['messages']:,} messages from start to ready in "
-            f"{min(replay['replay_seconds']):.0f}-{max(replay['replay_seconds']):.0f} s)."
+            "- Replay at 80% or more of kafka-python's raw consume rate: "
+            f"**{'met' if share >= 0.8 else 'missed'}** by wall clock ({share:.0%}; "
+            f"{replay['messages']:,} messages from start to ready in "
+            f"{min(replay['replay_seconds']):.0f}-{max(replay['replay_seconds']):.0f} s), "
+            f"**{'met' if cpu_share >= 0.8 else 'missed'}** by CPU time ({cpu_share:.0%})."
         )
         size = "met" if replay["messages"] >= 5_000_000 else "not reached in this run"
         lines.append(f"- At least 5 million change events replayed: **{size}**.")

@@ -9,7 +9,9 @@ direct computation over the final rows, on both sides of midnight.
 
 from __future__ import annotations
 
+import decimal
 import random
+import string
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -171,3 +173,54 @@ def test_kpis_equal_a_direct_computation_over_the_final_rows(seed, length, flavo
     got = exporter_stats(messages, flavor, [before_midnight, after_midnight])
     assert got[0] == expected_kpis(tables, before_midnight.date())
     assert got[1] == expected_kpis(tables, after_midnight.date())
+
+
+def _outcome(convert, value):
+    try:
+        return "value", convert(value)
+    except Exception as error:
+        return "error", type(error)
+
+
+def _decimal_by_trying_first(scale: int):
+    """The schema-less decimal reading before its shortcut: a number, else base64 bytes."""
+    from exporter.decode import _checked_amount, _unscaled_bytes
+
+    def convert(value: str):
+        try:
+            return _checked_amount(Decimal(value.strip()))
+        except decimal.InvalidOperation:
+            return _unscaled_bytes(value, scale)
+
+    return convert
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=string.ascii_letters + string.digits + "+/=-._ \t" + "\u0661\u00e9",
+        max_size=14,
+    )
+)
+def test_a_schemaless_decimal_text_reads_as_when_a_number_was_tried_first(text):
+    from exporter.decode import _decimal_without_schema
+
+    assert _outcome(_decimal_without_schema(2), text) == _outcome(_decimal_by_trying_first(2), text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.integers(),
+        st.integers(min_value=-(10**17), max_value=10**17),
+        st.sampled_from([10**14 - 1, 10**14, 7_258_118_400_000_000, 7_258_118_400_000_001]),
+        st.none(),
+        st.floats(allow_nan=False),
+    )
+)
+def test_a_schemaless_time_read_inline_equals_its_converter(value):
+    from exporter.decode import Decoder, _compile_reader
+
+    convert = Decoder(ZoneInfo("Africa/Cairo"))._schemaless_time
+    read = _compile_reader([("t", convert, "time~")])
+    assert _outcome(lambda v: read({"t": v})[0], value) == _outcome(convert, value)

@@ -112,6 +112,7 @@ def run_serve(args: argparse.Namespace, client_flags: dict[str, str]) -> int:
 
 def serve(config: Config) -> int:
     from exporter.collector import HospitalCollector
+    from exporter.decode import COMPILED
     from exporter.pipeline import Pipeline
     from exporter.source import KafkaSource
     from exporter.state import HospitalState, collect_cycles_less_often
@@ -147,6 +148,11 @@ def serve(config: Config) -> int:
         ", ".join(source.pipeline.topics),
         config["kafka.bootstrap-servers"],
     )
+    if not COMPILED:
+        log.warning(
+            "the compiled decoder (exporter/_rowscan.c) was not built at install (no C "
+            "compiler?); decoding in Python, which makes the start-up catch-up slower"
+        )
     stopping.wait()
     log.info("stopping")
     source.stop()

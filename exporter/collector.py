@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 
 from exporter import __version__
 from exporter.config import Config
+from exporter.decode import COMPILED
 from exporter.state import UNASSIGNED, HospitalState
 from exporter.stats import Clock, current_kpis, day_start
 from exporter.tables import TABLES
@@ -208,8 +209,10 @@ class HospitalCollector(Collector):
         )
         build = GaugeMetricFamily(
             "hospital_exporter_build_info",
-            "Version of the exporter and of Python; always 1.",
-            labels=["version", "python_version"],
+            "Version of the exporter and of Python, and whether the per-event decoder runs "
+            "compiled or in Python; always 1.",
+            labels=["version", "python_version", "decoder"],
         )
-        build.add_metric([__version__, platform.python_version()], 1)
+        decoder = "compiled" if COMPILED else "python"
+        build.add_metric([__version__, platform.python_version(), decoder], 1)
         yield build

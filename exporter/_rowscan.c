@@ -206,6 +206,10 @@ skip_utf8(Cursor p, Cursor end)
     return p + length;
 }
 
+/* Bytes that stand for themselves in a JSON string: printable ASCII but the quote and the
+   backslash. Filled in when the module loads. */
+static unsigned char PLAIN[256];
+
 /* Past the string whose opening quote is at p; *escaped tells whether it holds an escape. */
 static Cursor
 skip_string(Cursor p, Cursor end, int *escaped)
@@ -213,6 +217,10 @@ skip_string(Cursor p, Cursor end, int *escaped)
     *escaped = 0;
     for (p++; p < end;) {
         unsigned char c = *p;
+        if (PLAIN[c]) {
+            p++;
+            continue;
+        }
         if (c == '"')
             return p + 1;
         if (c == '\\') {
@@ -221,10 +229,8 @@ skip_string(Cursor p, Cursor end, int *escaped)
         }
         else if (c >= 0x80)
             p = skip_utf8(p, end);
-        else if (c < 0x20)
-            return NULL;
         else
-            p++;
+            return NULL; /* a control character */
         if (p == NULL)
             return NULL;
     }
@@ -275,9 +281,15 @@ read_number(Cursor p, Cursor end, Number *number)
     int negative = p < end && *p == '-';
     p += negative;
     Cursor digits = p;
+    unsigned long long value = 0; /* wraps past 19 digits, but is used only up to 18 */
     if (!is_digit(p, end))
         return NULL;
-    p = *p == '0' ? p + 1 : skip_digits(p, end);
+    if (*p == '0')
+        p++;
+    else {
+        for (; is_digit(p, end); p++)
+            value = value * 10 + (*p - '0');
+    }
     Py_ssize_t int_digits = p - digits;
     if (int_digits > MAX_MAGNITUDE)
         return NULL;
@@ -292,12 +304,8 @@ read_number(Cursor p, Cursor end, Number *number)
         number->integral = 0;
         p = skip_exponent(p + 1, end, int_digits);
     }
-    if (p != NULL && number->integral) {
-        long long value = 0;
-        for (Cursor d = digits; d < digits + int_digits; d++)
-            value = value * 10 + (*d - '0');
-        number->value = negative ? -value : value;
-    }
+    if (number->integral)
+        number->value = negative ? -(long long)value : (long long)value;
     return p;
 }
 
@@ -559,6 +567,27 @@ make_key(const RowScanner *self, PyObject *row)
 
 /* -- the source position ------------------------------------------------------------------- */
 
+/* A tuple that takes over the new references in items; NULL when one of them is NULL. */
+static PyObject *
+tuple_of(Py_ssize_t size, PyObject **items)
+{
+    PyObject *tuple = NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (items[i] == NULL)
+            goto fail;
+    }
+    tuple = PyTuple_New(size);
+    if (tuple == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < size; i++)
+        PyTuple_SET_ITEM(tuple, i, items[i]);
+    return tuple;
+fail:
+    for (Py_ssize_t i = 0; i < size; i++)
+        Py_XDECREF(items[i]);
+    return NULL;
+}
+
 #define CHANGE_MARK "\"change_lsn\":"
 #define COMMIT_MARK ",\"commit_lsn\":\""
 #define SERIAL_MARK "\",\"event_serial_no\":"
@@ -576,12 +605,8 @@ postgres_position(const char *buf, Py_ssize_t size, Py_ssize_t at)
         Py_RETURN_NONE;
     if (!read_digits(buf + at, comma - buf - at, &lsn))
         return NULL;
-    PyObject *number = PyLong_FromLongLong(lsn);
-    if (number == NULL)
-        return NULL;
-    PyObject *position = PyTuple_Pack(1, number);
-    Py_DECREF(number);
-    return position;
+    PyObject *parts[] = {PyLong_FromLongLong(lsn)};
+    return tuple_of(1, parts);
 }
 
 /* SQL Server: change_lsn (quoted or null), commit_lsn and event_serial_no in this order, the
@@ -613,8 +638,12 @@ sqlserver_position(const char *buf, Py_ssize_t size, Py_ssize_t start, Py_ssize_
     const char *brace = memchr(buf + at, '}', size - at);
     if (brace == NULL || !read_digits(buf + at + 20, brace - buf - at - 20, &serial))
         return NULL;
-    return Py_BuildValue("(y#y#L)", buf + commit_at, (Py_ssize_t)LSN_SIZE, buf + change_at,
-                         change_size, serial);
+    PyObject *parts[] = {
+        PyBytes_FromStringAndSize(buf + commit_at, LSN_SIZE),
+        PyBytes_FromStringAndSize(buf + change_at, change_size),
+        PyLong_FromLongLong(serial),
+    };
+    return tuple_of(3, parts);
 }
 
 /* -- the call ---------------------------------------------------------------------------- */
@@ -656,7 +685,8 @@ find_marks(const RowScanner *self, const char *buf, Py_ssize_t size, Marks *mark
 static PyObject *
 read_position(const char *buf, Py_ssize_t size, const Marks *marks)
 {
-    Py_ssize_t lsn_at = find(buf, size, marks->source, "\"lsn\":", 6);
+    /* The first "lsn" after the source mark, if it starts before the op mark. */
+    Py_ssize_t lsn_at = find(buf, Py_MIN(size, marks->op + 6), marks->source, "\"lsn\":", 6);
     if (lsn_at > 0 && lsn_at < marks->op)
         return postgres_position(buf, size, lsn_at + 6);
     return sqlserver_position(buf, size, marks->source, marks->op);
@@ -832,6 +862,8 @@ static struct PyModuleDef rowscan_module = {
 PyMODINIT_FUNC
 PyInit__rowscan(void)
 {
+    for (int c = 0x20; c < 0x80; c++)
+        PLAIN[c] = c != '"' && c != '\\';
     OP_CREATE = PyUnicode_InternFromString("c");
     OP_UPDATE = PyUnicode_InternFromString("u");
     OP_READ = PyUnicode_InternFromString("r");

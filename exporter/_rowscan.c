@@ -565,6 +565,23 @@ make_key(const RowScanner *self, PyObject *row)
     return PyTuple_GetSlice(row, 0, size);
 }
 
+/* Takes a tuple of atomic values (numbers, strings, None, untracked tuples) off the cyclic
+   collector's lists, as the collector itself would on its first pass over it. The state keeps
+   millions of such tuples; tracked, each would be walked by the next collections. */
+static PyObject *
+untracked(PyObject *tuple)
+{
+    if (tuple == NULL || !PyTuple_CheckExact(tuple) || !PyObject_GC_IsTracked(tuple))
+        return tuple;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++) {
+        PyObject *item = PyTuple_GET_ITEM(tuple, i);
+        if (PyObject_IS_GC(item) && (!PyTuple_CheckExact(item) || PyObject_GC_IsTracked(item)))
+            return tuple;
+    }
+    PyObject_GC_UnTrack(tuple);
+    return tuple;
+}
+
 /* -- the source position ------------------------------------------------------------------- */
 
 /* A tuple that takes over the new references in items; NULL when one of them is NULL. */
@@ -581,7 +598,7 @@ tuple_of(Py_ssize_t size, PyObject **items)
         goto fail;
     for (Py_ssize_t i = 0; i < size; i++)
         PyTuple_SET_ITEM(tuple, i, items[i]);
-    return tuple;
+    return untracked(tuple);
 fail:
     for (Py_ssize_t i = 0; i < size; i++)
         Py_XDECREF(items[i]);
@@ -692,32 +709,59 @@ read_position(const char *buf, Py_ssize_t size, const Marks *marks)
     return sqlserver_position(buf, size, marks->source, marks->op);
 }
 
-static PyObject *
-scan(const RowScanner *self, PyObject *value)
+/* What one message holds for the state: new references to the key, the row and the position,
+   and the op's name, borrowed. */
+typedef struct {
+    PyObject *op_name, *key, *row, *position;
+} Parts;
+
+static void
+clear_parts(Parts *parts)
+{
+    Py_CLEAR(parts->key);
+    Py_CLEAR(parts->row);
+    Py_CLEAR(parts->position);
+}
+
+/* 1 with parts filled in; 0 to decline, maybe with an exception set. */
+static int
+scan_parts(const RowScanner *self, PyObject *value, Parts *parts)
 {
     Token tokens[MAX_COLUMNS];
     Marks marks;
     if (!PyBytes_CheckExact(value))
-        return NULL;
+        return 0;
     const char *buf = PyBytes_AS_STRING(value);
     Py_ssize_t size = PyBytes_GET_SIZE(value);
     if (!find_marks(self, buf, size, &marks))
-        return NULL;
+        return 0;
     Cursor row_start = (Cursor)buf + marks.after + 8, row_end = (Cursor)buf + marks.source;
     if (row_start > row_end || !read_row(self, row_start, row_end, tokens))
-        return NULL;
-    PyObject *position = read_position(buf, size, &marks);
-    if (position == NULL)
-        return NULL;
-    PyObject *row = make_row(self, tokens);
-    PyObject *key = row == NULL ? NULL : make_key(self, row);
-    PyObject *result = NULL;
-    if (key != NULL)
-        result = PyTuple_Pack(4, marks.op_name, key, row, position);
-    Py_XDECREF(key);
-    Py_XDECREF(row);
-    Py_DECREF(position);
-    return result;
+        return 0;
+    parts->op_name = marks.op_name;
+    parts->position = read_position(buf, size, &marks);
+    if (parts->position == NULL)
+        return 0;
+    parts->row = untracked(make_row(self, tokens));
+    parts->key = parts->row == NULL ? NULL : untracked(make_key(self, parts->row));
+    if (parts->key == NULL) {
+        clear_parts(parts);
+        return 0;
+    }
+    return 1;
+}
+
+/* A decline leaves a converter's error to the Python path, which reports it if it still
+   applies; an error that is not an Exception (KeyboardInterrupt...) goes on up. 0 for that. */
+static int
+declined(void)
+{
+    if (PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception))
+            return 0;
+        PyErr_Clear();
+    }
+    return 1;
 }
 
 static PyObject *
@@ -727,17 +771,88 @@ scanner_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyO
         PyErr_SetString(PyExc_TypeError, "a RowScanner takes one message value");
         return NULL;
     }
-    PyObject *result = scan((RowScanner *)callable, args[0]);
-    if (result != NULL)
-        return result;
-    /* Declined; a converter's error is the Python path's to report, if it still applies. */
-    if (PyErr_Occurred()) {
-        if (!PyErr_ExceptionMatches(PyExc_Exception))
-            return NULL;
-        PyErr_Clear();
+    Parts parts = {NULL, NULL, NULL, NULL};
+    if (scan_parts((RowScanner *)callable, args[0], &parts)) {
+        PyObject *result = PyTuple_Pack(4, parts.op_name, parts.key, parts.row, parts.position);
+        clear_parts(&parts);
+        return untracked(result);
     }
+    if (!declined())
+        return NULL;
     Py_RETURN_NONE;
 }
+
+/* -- a run of records ------------------------------------------------------------------------ */
+
+static PyObject *VALUE_NAME;
+
+/* Calls store(key, row, position) for each record from start on, in order, until one the
+   scanner declines; see scanner_apply_doc. */
+static PyObject *
+scanner_apply(RowScanner *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "apply(records: list, start: int, store)");
+        return NULL;
+    }
+    PyObject *records = args[0], *store = args[2];
+    Py_ssize_t at = PyLong_AsSsize_t(args[1]);
+    if (at == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t created = 0, updated = 0, read = 0, stale = 0, last = -1;
+    for (at = Py_MAX(at, 0); at < PyList_GET_SIZE(records); at++) {
+        /* store may run any Python code, so the list is read afresh for every record */
+        PyObject *record = Py_NewRef(PyList_GET_ITEM(records, at));
+        PyObject *value = PyObject_GetAttr(record, VALUE_NAME);
+        Py_DECREF(record);
+        if (value == NULL)
+            return NULL;
+        Parts parts = {NULL, NULL, NULL, NULL};
+        int scanned = scan_parts(self, value, &parts);
+        Py_DECREF(value);
+        if (!scanned) {
+            if (!declined())
+                return NULL;
+            break;
+        }
+        PyObject *store_args[] = {parts.key, parts.row, parts.position};
+        PyObject *stored = PyObject_Vectorcall(store, store_args, 3, NULL);
+        clear_parts(&parts);
+        if (stored == NULL)
+            return NULL;
+        int fresh = PyObject_IsTrue(stored);
+        Py_DECREF(stored);
+        if (fresh < 0)
+            return NULL;
+        if (!fresh) {
+            stale++;
+            continue;
+        }
+        last = at;
+        if (parts.op_name == OP_CREATE)
+            created++;
+        else if (parts.op_name == OP_UPDATE)
+            updated++;
+        else
+            read++;
+    }
+    return Py_BuildValue("(nnnnnn)", at, created, updated, read, stale, last);
+}
+
+PyDoc_STRVAR(scanner_apply_doc,
+"apply(records, start, store) -> (stop, created, updated, read, stale, last)\n"
+"--\n\n"
+"Scans the value of records[start], records[start + 1]... (a list of objects with a\n"
+"`value`) and calls store(key, row, position) for each, in order, until a record it\n"
+"declines: stop is that record's index, or len(records). created, updated, read: how\n"
+"many of each op store accepted; stale: how many it refused (it returned false); last:\n"
+"the index of the last record accepted, -1 for none. An exception from store or from\n"
+"reading a record propagates.");
+
+static PyMethodDef scanner_methods[] = {
+    {"apply", (PyCFunction)(void (*)(void))scanner_apply, METH_FASTCALL, scanner_apply_doc},
+    {NULL, NULL, 0, NULL},
+};
 
 /* -- the type ------------------------------------------------------------------------------ */
 
@@ -849,6 +964,7 @@ static PyTypeObject RowScannerType = {
     .tp_traverse = (traverseproc)scanner_traverse,
     .tp_clear = (inquiry)scanner_clear,
     .tp_vectorcall_offset = offsetof(RowScanner, vectorcall),
+    .tp_methods = scanner_methods,
     .tp_call = PyVectorcall_Call,
 };
 
@@ -867,7 +983,8 @@ PyInit__rowscan(void)
     OP_CREATE = PyUnicode_InternFromString("c");
     OP_UPDATE = PyUnicode_InternFromString("u");
     OP_READ = PyUnicode_InternFromString("r");
-    if (OP_CREATE == NULL || OP_UPDATE == NULL || OP_READ == NULL)
+    VALUE_NAME = PyUnicode_InternFromString("value");
+    if (OP_CREATE == NULL || OP_UPDATE == NULL || OP_READ == NULL || VALUE_NAME == NULL)
         return NULL;
     PyObject *module = PyModule_Create(&rowscan_module);
     if (module == NULL)

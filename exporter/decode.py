@@ -441,6 +441,12 @@ class Decoder:
 
     # -- the fast path: a compact Kafka Connect message whose layout is known ------------------
 
+    def scanner(self, table: TableSpec):
+        """The compiled scanner of the table's known layout (see RowScanner.apply), or None:
+        no layout learnt yet, or no C extension. A full decode can replace it."""
+        fast = self._fast_paths.get(table.name)
+        return None if fast is None else fast.scan
+
     def decode_row(self, table: TableSpec, value: bytes) -> tuple | None:
         """(op, key, row, position) of a create, update or read in the known compact layout,
         parsing only the new row; None when the message needs the full path of `decode`.

@@ -73,18 +73,35 @@ class Pipeline:
             for record in records:
                 self._skip(UNKNOWN_TABLE, "unknown_topic", topic, partition, record.offset, "")
             return 0
-        # The per-event path: names are bound locally because this loop runs for every
-        # change event. Most events take the decoder's fast path, which leaves the source
-        # time unread; it is read once per batch, from the last event applied (a batch is
-        # one partition's, in commit order).
-        decode_row = self.decoder.decode_row
+        if type(records) is not list:
+            records = list(records)
+        # Most events are creates and updates in a layout the decoder knows: the compiled
+        # scanner decodes and stores whole runs of them in one call, and hands back the
+        # first record it declines, which takes the per-record path below. The source time
+        # is read once per batch, from the last event applied (a batch is one partition's,
+        # in commit order).
         store = self.state.store_of(table.name)
         applied_by_op = dict.fromkeys(OPS, 0)
         newest = self.telemetry.newest_source_ts_ms or 0
         last_fast_value = None
-        for record in records:
+        scanner = self.decoder.scanner(table)
+        at, total = 0, len(records)
+        while at < total:
+            if scanner is not None:
+                at, created, updated, read, stale, last = scanner.apply(records, at, store)
+                applied_by_op["c"] += created
+                applied_by_op["u"] += updated
+                applied_by_op["r"] += read
+                if stale:
+                    self.telemetry.skipped[(table.name, "stale_version")] += stale
+                if last >= 0:
+                    last_fast_value = records[last].value
+                if at >= total:
+                    break
+            record = records[at]
+            at += 1
             value = record.value
-            fast = None if value is None else decode_row(table, value)
+            fast = None if value is None else self.decoder.decode_row(table, value)
             if fast is not None:
                 op, row_key, row, position = fast
                 if not store(row_key, row, position):
@@ -93,6 +110,8 @@ class Pipeline:
                 last_fast_value = value
             else:
                 change = self._decode_fully(table, topic, partition, record, value)
+                # A full decode may have learnt a new layout, with a scanner of its own.
+                scanner = self.decoder.scanner(table)
                 if change is None:
                     continue
                 op = change.op

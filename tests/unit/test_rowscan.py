@@ -562,3 +562,107 @@ def test_full_decoding_is_unchanged():
         decoder.decode(table, broken)
     assert skipped.value.reason == "bad_field"
     assert orjson.loads(broken)  # a valid message, left to the full path
+
+
+# -- runs of records --------------------------------------------------------------------------
+
+
+class Record:
+    def __init__(self, value):
+        self.value = value
+
+
+def bare_value(lsn: int, specialityid: int, op: bytes = b"c") -> bytes:
+    return (
+        b'{"before":null,"after":{"specialityid":%d,"specialityname":"Emergency",'
+        b'"location":null},"source":{"version":"3.6.1.Final","ts_ms":1,"lsn":%d,"xmin":null},'
+        b'"transaction":null,"op":"%s","ts_ms":4}' % (specialityid, lsn, op)
+    )
+
+
+def test_a_run_is_stored_in_order_up_to_the_first_declined_record(bare):
+    decoder, table = bare
+    scanner = decoder.scanner(table)
+    stored = []
+
+    def store(key, row, position):
+        stored.append((key, row, position))
+        return key != 3  # the store refuses key 3 as an older version
+
+    records = [
+        Record(bare_value(10, 1)),
+        Record(bare_value(11, 2, b"u")),
+        Record(bare_value(12, 3)),
+        Record(bare_value(13, 4, b"r")),
+        Record(None),  # a tombstone: left to the per-record path
+        Record(bare_value(14, 5)),
+    ]
+    assert scanner.apply(records, 0, store) == (4, 1, 1, 1, 1, 3)
+    assert stored == [
+        (1, (1, "Emergency"), (10,)),
+        (2, (2, "Emergency"), (11,)),
+        (3, (3, "Emergency"), (12,)),
+        (4, (4, "Emergency"), (13,)),
+    ]
+    assert scanner.apply(records, 5, store) == (6, 1, 0, 0, 0, 5)
+    assert scanner.apply(records, 6, store) == (6, 0, 0, 0, 0, -1)
+    # A delete is declined too, and nothing is stored for it.
+    delete = [Record(bare_value(15, 6, b"d"))]
+    assert scanner.apply(delete, 0, store) == (0, 0, 0, 0, 0, -1)
+    assert len(stored) == 5
+
+
+def test_a_run_takes_a_list_of_records_and_lets_errors_through(bare):
+    decoder, table = bare
+    scanner = decoder.scanner(table)
+    records = [Record(bare_value(10, 1))]
+
+    def failing(key, row, position):
+        raise RuntimeError("store failed")
+
+    with pytest.raises(TypeError):
+        scanner.apply(tuple(records), 0, failing)
+    with pytest.raises(RuntimeError):
+        scanner.apply(records, 0, failing)
+    with pytest.raises(AttributeError):
+        scanner.apply([object()], 0, failing)
+    assert scanner.apply(records, -5, lambda *row: True) == (1, 1, 0, 0, 0, 0)
+
+
+def test_the_pipeline_applies_runs_with_declined_records_among_them():
+    """Deletes, tombstones and bad values inside a run go the per-record way; the rest of the
+    run still lands, in order, and every event is counted once."""
+    from exporter.config import load
+    from exporter.pipeline import Pipeline
+    from exporter.state import HospitalState
+    from exporter.telemetry import Telemetry
+
+    config = load(
+        None,
+        {"topics.pattern": "{prefix}.{schema}.{table}", "topics.table-case": "lower"},
+        environ={},
+    )
+    pipeline = Pipeline(config, HospitalState(config.reference), Telemetry())
+    topic = config.topic("Speciality")
+    values = [
+        bare_value(10, 1),
+        bare_value(11, 2),
+        bare_value(12, 1, b"d").replace(b'"before":null,"after"', b'"after":null,"before"'),
+        None,
+        bare_value(9, 2, b"u"),  # older than the version held: stale
+        b"{not json",
+        bare_value(13, 3),
+        bare_value(14, 4, b"u"),
+    ]
+    pipeline.handle_batch([(topic, 0, offset, None, value) for offset, value in enumerate(values)])
+    assert sorted(pipeline.state.rows["Speciality"]) == [2, 3, 4]
+    assert pipeline.telemetry.applied == {
+        ("Speciality", "c"): 3,
+        ("Speciality", "d"): 1,
+        ("Speciality", "u"): 1,
+    }
+    assert pipeline.telemetry.skipped == {
+        ("Speciality", "tombstone"): 1,
+        ("Speciality", "stale_version"): 1,
+        ("Speciality", "bad_json"): 1,
+    }

@@ -125,8 +125,8 @@ class HospitalState:
         deleted = self._deleted[name]
         index, unindex = self._indexers.get(name, (None, None))
         pruned_visits = self._pruned_visits
-        # Which part of a row names its visit, for the rows a prune has forgotten.
-        visit_of = {VISITS.name: _key_itself, STATUS_HISTORY.name: _second_column}.get(name)
+        # The column that names a row's visit, for the rows a prune has forgotten.
+        visit_column = {VISITS.name: 0, STATUS_HISTORY.name: 1}.get(name)
 
         def store(key, row: tuple | None, position: tuple | None) -> bool:
             old = rows.get(key)
@@ -149,7 +149,7 @@ class HospitalState:
                 if position is not None:
                     self._remember_delete(name, key, position)
                 return True
-            if pruned_visits and visit_of is not None and visit_of(key, row) in pruned_visits:
+            if pruned_visits and visit_column is not None and row[visit_column] in pruned_visits:
                 return True
             rows[key] = (row, position)
             if index is not None:
@@ -338,11 +338,18 @@ class HospitalState:
         return dict(dropped)
 
     def _forget_visit(self, visit, dropped: Counter) -> None:
-        for history_id in list(self._history_by_visit.get(visit, ())):
-            self._drop(STATUS_HISTORY, history_id)
-            dropped[STATUS_HISTORY.name] += 1
-        if visit in self.rows[VISITS.name]:
-            self._drop(VISITS, visit)
+        # The whole visit goes at once: dropping its status rows one by one would look for
+        # the latest remaining status after each of them.
+        history = self._history_by_visit.pop(visit, None)
+        if history:
+            status_rows = self.rows[STATUS_HISTORY.name]
+            for history_id in history:
+                del status_rows[history_id]
+            dropped[STATUS_HISTORY.name] += len(history)
+        self._set_latest(visit, None, self._latest.get(visit))
+        visit_row = self.rows[VISITS.name].pop(visit, None)
+        if visit_row is not None:
+            self._unindex_visit(visit, visit_row[0])
             dropped[VISITS.name] += 1
         self._pruned_visits.add(visit)
 
@@ -352,14 +359,6 @@ class HospitalState:
 
     def row_counts(self) -> dict[str, int]:
         return {name: len(rows) for name, rows in self.rows.items()}
-
-
-def _key_itself(key, row: tuple):
-    return key
-
-
-def _second_column(key, row: tuple):
-    return row[1]
 
 
 def _discard(index: dict, bucket, key) -> None:

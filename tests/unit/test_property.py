@@ -135,16 +135,29 @@ def deliver(events, encoder: Encoder, rng: random.Random):
             del pending[name]
 
 
-def exporter_stats(messages, flavor: str, local_now: datetime) -> dict:
+def exporter_pipeline(flavor: str) -> Pipeline:
     flags = {"timezone": "Africa/Cairo"}
     if flavor == "postgres":
         flags.update({"topics.pattern": "{prefix}.{schema}.{table}", "topics.table-case": "lower"})
     config = load(None, flags, environ={})
-    state = HospitalState(config.reference)
-    telemetry = Telemetry()
-    pipeline = Pipeline(config, state, telemetry)
-    for message in messages:
-        pipeline.handle_batch([message])
+    return Pipeline(config, HospitalState(config.reference), Telemetry())
+
+
+def polls(messages: list, rng: random.Random):
+    """The messages in runs of 1 to 40, as polls hand them over: consecutive messages of one
+    partition form one run of records for the pipeline."""
+    at = 0
+    while at < len(messages):
+        size = rng.choice([1, rng.randint(2, 40)])
+        yield messages[at : at + size]
+        at += size
+
+
+def exporter_stats(messages, flavor: str, local_now: datetime, rng: random.Random) -> dict:
+    pipeline = exporter_pipeline(flavor)
+    state, telemetry = pipeline.state, pipeline.telemetry
+    for batch in polls(messages, rng):
+        pipeline.handle_batch(batch)
     results = []
     for moment in local_now:
         kpis = current_kpis(state, moment.replace(tzinfo=CAIRO).astimezone(UTC), CAIRO)
@@ -170,9 +183,49 @@ def test_kpis_equal_a_direct_computation_over_the_final_rows(seed, length, flavo
     messages = list(deliver(events, encoder, rng))
     before_midnight = MIDNIGHT - timedelta(seconds=1)
     after_midnight = MIDNIGHT + timedelta(seconds=1)
-    got = exporter_stats(messages, flavor, [before_midnight, after_midnight])
+    got = exporter_stats(messages, flavor, [before_midnight, after_midnight], rng)
     assert got[0] == expected_kpis(tables, before_midnight.date())
     assert got[1] == expected_kpis(tables, after_midnight.date())
+
+
+def indexes(state: HospitalState) -> dict:
+    """Every index of the state, in a form that does not depend on the order of changes."""
+    return {
+        "visits_by_day": {day: set(v) for day, v in state._visits_by_day.items() if v},
+        "admissions_by_day": {day: set(a) for day, a in state._admissions_by_day.items() if a},
+        "open_admissions": set(state._open_admissions),
+        "paid_by_day": {day: dict(p) for day, p in state._paid_by_day.items() if p},
+        "history_by_visit": {v: sorted(h) for v, h in state._history_by_visit.items() if h},
+        "latest": dict(state._latest),
+        "by_latest_status": {s: set(v) for s, v in state._visits_by_latest_status.items() if v},
+        "specialities_by_doctor": {d: dict(s) for d, s in state._specialities_by_doctor.items()},
+    }
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    length=st.integers(1, 120),
+    keep_days=st.integers(0, 2),
+)
+def test_after_a_prune_the_indexes_are_those_of_the_rows_kept(seed, length, keep_days):
+    """Pruning drops rows and their index entries together: the indexes left are exactly
+    those a fresh state builds from the rows that were kept."""
+    rng = random.Random(seed)
+    events, _ = history(rng, length)
+    encoder = Encoder(flavor="postgres", schemas=False, time_type="Timestamp")
+    pipeline = exporter_pipeline("postgres")
+    for batch in polls(list(deliver(events, encoder, rng)), rng):
+        pipeline.handle_batch(batch)
+    state = pipeline.state
+    today = (MIDNIGHT - datetime(1970, 1, 1)).days
+    state.prune(today, keep_days, {"Finished", "Discharged", "Cancelled", "No-Show"})
+
+    rebuilt = HospitalState(state.reference)
+    for name, rows in state.rows.items():
+        for key, (row, position) in rows.items():
+            rebuilt.store(name, key, row, position)
+    assert indexes(state) == indexes(rebuilt)
 
 
 def _outcome(convert, value):

@@ -8,6 +8,7 @@ group is used: one exporter instance reads every partition itself, and nothing i
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ MAX_BACKOFF_SECONDS = 30.0
 DISCOVERY_INTERVAL_SECONDS = 30.0
 CATCH_UP_PRUNE_SECONDS = 5.0
 CATCH_UP_HEALTH_SECONDS = 30.0
+CATCH_UP_COLLECT_SECONDS = 60.0
 
 
 class KafkaSource:
@@ -97,12 +99,23 @@ class KafkaSource:
 
     def _consume(self, consumer: KafkaConsumer) -> None:
         self._assign(consumer)
+        progress = _Progress(self.config["log.progress-interval"])
+        collection = _CatchUpCollection()
+        if not self.telemetry.ready:
+            collection.start()
+        try:
+            self._poll_loop(consumer, progress, collection)
+        finally:
+            collection.finish()
+
+    def _poll_loop(
+        self, consumer: KafkaConsumer, progress: _Progress, collection: _CatchUpCollection
+    ) -> None:
         poll_ms = int(self.config["kafka.poll-timeout"] * 1000)
         health_every = self.config["kafka.health-interval"]
         prune_every = self.config["state.prune-interval"]
         last_health = -float("inf")
         next_prune = 0.0
-        progress = _Progress(self.config["log.progress-interval"])
         while not self.stopping.is_set():
             batches = consumer.poll(timeout_ms=poll_ms)
             if batches:
@@ -121,6 +134,9 @@ class KafkaSource:
                 last_health = now
             if not self.telemetry.ready:
                 self._update_catch_up(consumer, progress)
+                collection.tick(now)
+            if self.telemetry.ready:
+                collection.finish()
             if now >= next_prune:
                 self._prune()
                 # More often while catching up, so replaying years of compacted history
@@ -213,6 +229,38 @@ class KafkaSource:
             self.telemetry.pruned[table] += count
         if dropped:
             log.debug("pruned rows that can no longer change a KPI: %s", dropped)
+
+
+class _CatchUpCollection:
+    """Keeps the cyclic garbage collector out of the start-up catch-up.
+
+    On a year's replay, automatic collections took a tenth of the catch-up while finding
+    almost nothing: each one walks the records in flight and the rows stored since the last
+    one, and the state holds no reference cycles. So while catching up automatic collection
+    is off and a full collection runs every CATCH_UP_COLLECT_SECONDS instead, which bounds the
+    cycles that can pile up (the Kafka client leaves some ten thousand objects of them over
+    that replay); at ready a last one runs and automatic collection is on again."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self._next = 0.0
+
+    def start(self) -> None:
+        if gc.isenabled():
+            gc.disable()
+            self.active = True
+            self._next = time.monotonic() + CATCH_UP_COLLECT_SECONDS
+
+    def tick(self, now: float) -> None:
+        if self.active and now >= self._next:
+            gc.collect()
+            self._next = now + CATCH_UP_COLLECT_SECONDS
+
+    def finish(self) -> None:
+        if self.active:
+            self.active = False
+            gc.collect()
+            gc.enable()
 
 
 class _Progress:

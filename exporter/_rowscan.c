@@ -43,7 +43,19 @@ enum {
     KIND_CALL = 0,   /* always through the converter */
     KIND_SCALED = 1, /* an int within [low, high] is value * factor; null is None */
     KIND_TEXT = 2,   /* a string is itself; null is None */
+    /* A Connect Decimal: a string is the base64 of its unscaled two's-complement bytes, read
+       here when it is canonical base64 of 1 to 8 bytes within the amount bound; factor is the
+       scale. Null is None. Any other value goes through the converter. */
+    KIND_BASE64_DECIMAL = 3,
+    /* The same without a schema, where a string is tried as a number first: read here only
+       when it holds a character no number text has. */
+    KIND_UNTYPED_DECIMAL = 4,
 };
+
+/* The bound on an amount that the converters check (|amount| < 10**10), and the largest scale
+   for which 10**(10 + scale) fits in 64 bits. */
+#define AMOUNT_DIGITS 10
+#define MAX_DECIMAL_SCALE 8
 
 typedef struct {
     PyObject *name; /* bytes: the key as it appears in the JSON text, UTF-8 */
@@ -511,6 +523,60 @@ token_object(const Token *token)
     }
 }
 
+static PyObject *DECIMAL_TYPE;
+static signed char BASE64_DIGIT[256];
+/* The characters of a number text, as the schema-less converter knows them: digits, sign,
+   point, exponent, underscore and the letters of Infinity, Inf, NaN and sNaN. */
+static unsigned char NUMBER_CHARACTER[256];
+
+/* 1 with *result set (NULL on an error) when the token is a base64 amount this reads itself;
+   0 to leave the value to the converter. */
+static int
+base64_decimal(const Column *column, const Token *token, PyObject **result)
+{
+    Py_ssize_t size = token->size;
+    const unsigned char *text = token->text;
+    if (size == 0 || size > 12 || size % 4 != 0) /* 12 characters carry up to 9 bytes */
+        return 0;
+    Py_ssize_t padding = text[size - 1] == '=' ? (text[size - 2] == '=' ? 2 : 1) : 0;
+    int only_number_characters = 1;
+    for (Py_ssize_t i = 0; i < size - padding; i++) {
+        if (BASE64_DIGIT[text[i]] < 0)
+            return 0;
+        only_number_characters &= NUMBER_CHARACTER[text[i]];
+    }
+    if (column->kind == KIND_UNTYPED_DECIMAL && padding == 0 && only_number_characters)
+        return 0; /* the converter reads it as a number text first */
+    /* Four characters make three bytes; padding leaves one or two of the last three out. */
+    unsigned char bytes[9] = {0};
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < size; i += 4) {
+        unsigned long group = 0;
+        for (Py_ssize_t j = i; j < i + 4; j++)
+            group = group << 6 | (unsigned long)(j < size - padding ? BASE64_DIGIT[text[j]] : 0);
+        bytes[count++] = (unsigned char)(group >> 16);
+        bytes[count++] = (unsigned char)(group >> 8);
+        bytes[count++] = (unsigned char)group;
+    }
+    count -= padding;
+    if (count > 8)
+        return 0;
+    /* big-endian two's complement */
+    unsigned long long bits = bytes[0] & 0x80 ? ~0ULL : 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        bits = bits << 8 | bytes[i];
+    long long unscaled = (long long)bits;
+    long long bound = 1;
+    for (long long i = 0; i < AMOUNT_DIGITS + column->factor; i++)
+        bound *= 10;
+    if (unscaled <= -bound || unscaled >= bound)
+        return 0; /* out of range: the converter says so */
+    PyObject *number = PyUnicode_FromFormat("%lldE-%lld", unscaled, column->factor);
+    *result = number == NULL ? NULL : PyObject_CallOneArg(DECIMAL_TYPE, number);
+    Py_XDECREF(number);
+    return 1;
+}
+
 /* The column's value as the generated Python reader makes it: the inline case directly, any
    other value through the converter. NULL, maybe with an exception set, to decline. */
 static PyObject *
@@ -521,7 +587,12 @@ column_value(const Column *column, const Token *token)
         return PyLong_FromLongLong(token->number * column->factor);
     if (column->kind == KIND_TEXT && token->type == TOKEN_TEXT)
         return token_object(token);
-    /* The converters of the inline kinds (_int, _scaled, _text) return None for None. */
+    PyObject *amount;
+    if ((column->kind == KIND_BASE64_DECIMAL || column->kind == KIND_UNTYPED_DECIMAL)
+        && token->type == TOKEN_TEXT && base64_decimal(column, token, &amount))
+        return amount;
+    /* The converters of the inline kinds (_int, _scaled, _text and the decimal ones) return
+       None for None. */
     if (column->kind != KIND_CALL && token->type == TOKEN_NULL)
         Py_RETURN_NONE;
     PyObject *value = token_object(token);
@@ -866,7 +937,7 @@ read_column(PyObject *spec, Column *column)
     if (!PyArg_ParseTuple(spec, "O!iLLLO:column", &PyBytes_Type, &column->name, &column->kind,
                           &column->factor, &column->low, &column->high, &column->convert))
         return -1;
-    if (column->kind < KIND_CALL || column->kind > KIND_TEXT
+    if (column->kind < KIND_CALL || column->kind > KIND_UNTYPED_DECIMAL
         || !PyCallable_Check(column->convert)) {
         PyErr_SetString(PyExc_ValueError, "a column needs a known kind and a converter");
         return -1;
@@ -877,6 +948,11 @@ read_column(PyObject *spec, Column *column)
             || column->high > LLONG_MAX / column->factor
             || column->low < LLONG_MIN / column->factor)) {
         PyErr_SetString(PyExc_ValueError, "scaled column bounds out of range");
+        return -1;
+    }
+    if ((column->kind == KIND_BASE64_DECIMAL || column->kind == KIND_UNTYPED_DECIMAL)
+        && (column->factor < 0 || column->factor > MAX_DECIMAL_SCALE)) {
+        PyErr_SetString(PyExc_ValueError, "decimal scale out of range");
         return -1;
     }
     Py_INCREF(column->name);
@@ -984,6 +1060,19 @@ PyInit__rowscan(void)
     OP_UPDATE = PyUnicode_InternFromString("u");
     OP_READ = PyUnicode_InternFromString("r");
     VALUE_NAME = PyUnicode_InternFromString("value");
+    const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    memset(BASE64_DIGIT, -1, sizeof BASE64_DIGIT);
+    for (int i = 0; i < 64; i++)
+        BASE64_DIGIT[(unsigned char)alphabet[i]] = (signed char)i;
+    for (const char *c = "0123456789+-._eEiInNfFtTyYaAsS"; *c; c++)
+        NUMBER_CHARACTER[(unsigned char)*c] = 1;
+    PyObject *decimal = PyImport_ImportModule("decimal");
+    if (decimal == NULL)
+        return NULL;
+    DECIMAL_TYPE = PyObject_GetAttrString(decimal, "Decimal");
+    Py_DECREF(decimal);
+    if (DECIMAL_TYPE == NULL)
+        return NULL;
     if (OP_CREATE == NULL || OP_UPDATE == NULL || OP_READ == NULL || VALUE_NAME == NULL)
         return NULL;
     PyObject *module = PyModule_Create(&rowscan_module);
@@ -993,6 +1082,9 @@ PyInit__rowscan(void)
         || PyModule_AddIntConstant(module, "CALL", KIND_CALL) < 0
         || PyModule_AddIntConstant(module, "SCALED", KIND_SCALED) < 0
         || PyModule_AddIntConstant(module, "TEXT", KIND_TEXT) < 0
+        || PyModule_AddIntConstant(module, "BASE64_DECIMAL", KIND_BASE64_DECIMAL) < 0
+        || PyModule_AddIntConstant(module, "UNTYPED_DECIMAL", KIND_UNTYPED_DECIMAL) < 0
+        || PyModule_AddIntConstant(module, "MAX_DECIMAL_SCALE", MAX_DECIMAL_SCALE) < 0
         || PyModule_AddIntConstant(module, "MAX_COLUMNS", MAX_COLUMNS) < 0) {
         Py_DECREF(module);
         return NULL;

@@ -305,7 +305,7 @@ class RowReader:
                 return None
             # The scanner takes the inline cases of _compile_reader itself and hands any
             # other value to the converter. It reads null as None for the inline kinds, as
-            # their converters (_int, _scaled, _text) do.
+            # their converters (_int, _scaled, _text and the decimal ones) do.
             if inline == "int":
                 columns.append((key, _rowscan.SCALED, 1, -_MAX_INT, _MAX_INT, convert))
             elif inline.startswith("time*"):
@@ -315,9 +315,18 @@ class RowReader:
                 columns.append((key, _rowscan.SCALED, 1, *_MICROSECONDS_BY_MAGNITUDE, convert))
             elif inline == "text":
                 columns.append((key, _rowscan.TEXT, 1, 0, 0, convert))
+            elif inline.startswith("decimal") and _decimal_scale(inline) is not None:
+                kind = _rowscan.UNTYPED_DECIMAL if inline[7] == "~" else _rowscan.BASE64_DECIMAL
+                columns.append((key, kind, _decimal_scale(inline), 0, 0, convert))
             else:
                 columns.append((key, _rowscan.CALL, 1, 0, 0, convert))
         return _rowscan.RowScanner(self.prefix, self.start, tuple(columns), self.key_size)
+
+
+def _decimal_scale(inline: str) -> int | None:
+    """The scale of a decimal column the scanner can read itself; None for the others."""
+    scale = int(inline.partition(":")[2])
+    return scale if 0 <= scale <= _rowscan.MAX_DECIMAL_SCALE else None
 
 
 def _time_bounds(factor: int) -> tuple[int, int]:
@@ -378,7 +387,7 @@ class Decoder:
         if kind == TIME:
             return self._schemaless_time, "time~"
         if kind == DECIMAL:
-            return _decimal_without_schema(table.decimal_scale), ""
+            return _decimal_without_schema(table.decimal_scale), f"decimal~:{table.decimal_scale}"
         return {INT: (_int, "int"), TEXT: (_text, "text"), BOOL: (_bool, "")}[kind]
 
     def _schema_converter(self, table: TableSpec, kind: str, field: dict) -> tuple[Converter, str]:
@@ -396,7 +405,7 @@ class Decoder:
             if logical == "org.apache.kafka.connect.data.Decimal":
                 parameters = field.get("parameters") or {}
                 scale = int(parameters.get("scale", table.decimal_scale))
-                return _connect_decimal(scale), ""
+                return _connect_decimal(scale), f"decimal:{scale}"
             if logical == "io.debezium.data.VariableScaleDecimal":
                 return _variable_scale_decimal, ""
             return _plain_decimal, ""  # decimal.handling.mode string or double

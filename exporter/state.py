@@ -101,7 +101,7 @@ class HospitalState:
         self._pruned_visits: set = set()
         self._indexers = {
             VISITS.name: (self._index_visit, self._unindex_visit),
-            STATUS_HISTORY.name: (self._index_status, self._unindex_status),
+            STATUS_HISTORY.name: (self._status_index(), self._unindex_status),
             ADMISSIONS.name: (self._index_admission, self._unindex_admission),
             BILLS.name: (self._index_bill, self._unindex_bill),
             DOCTOR_SPECIALITIES.name: (self._index_doctor, self._unindex_doctor),
@@ -171,17 +171,36 @@ class HospitalState:
     def _unindex_visit(self, key, row: tuple) -> None:
         _discard(self._visits_by_day, _day(row[3]), key)
 
-    def _index_status(self, key, row: tuple) -> None:
-        visit = row[1]
-        history = self._history_by_visit.get(visit)
-        if history is None:
-            self._history_by_visit[visit] = [key]
-        else:
-            history.append(key)
-        time = _NO_TIME if row[3] is None else row[3]
-        latest = self._latest.get(visit)
-        if latest is None or time > latest[0] or (time == latest[0] and key > latest[1]):
-            self._set_latest(visit, (time, key, row[2]), latest)
+    def _status_index(self):
+        """Indexes a status row: its visit's history, and the visit's latest status.
+
+        A status row comes with nearly every other change event, so the indexes are bound
+        here once and the latest status is moved inline rather than through _set_latest."""
+        history_by_visit = self._history_by_visit
+        latest_by_visit = self._latest
+        visits_by_status = self._visits_by_latest_status
+
+        def index(key, row: tuple) -> None:
+            visit = row[1]
+            history = history_by_visit.get(visit)
+            if history is None:
+                history_by_visit[visit] = [key]
+            else:
+                history.append(key)
+            time = _NO_TIME if row[3] is None else row[3]
+            latest = latest_by_visit.get(visit)
+            if latest is not None:
+                if time < latest[0] or (time == latest[0] and key <= latest[1]):
+                    return  # not later than the latest status
+                visits = visits_by_status.get(latest[2])
+                if visits is not None:
+                    visits.discard(visit)
+                    if not visits:
+                        del visits_by_status[latest[2]]
+            latest_by_visit[visit] = (time, key, row[2])
+            visits_by_status[row[2]].add(visit)
+
+        return index
 
     def _unindex_status(self, key, row: tuple) -> None:
         visit = row[1]

@@ -925,6 +925,223 @@ static PyMethodDef scanner_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* -- a table's rows -------------------------------------------------------------------------- */
+
+/* The store of one table of exporter.state.HospitalState, the function its _table_store makes,
+   compiled: the same dicts, the same index and unindex functions, the same steps in the same
+   order; see that function for what each step is for. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *rows;          /* dict: key -> (row, position) */
+    PyObject *deleted;       /* dict: key -> position of a deleted row */
+    PyObject *index;         /* index(key, row), or None */
+    PyObject *unindex;       /* unindex(key, row), or None */
+    PyObject *pruned_visits; /* set of visits a prune has forgotten */
+    PyObject *remember;      /* remember(key, position) for a delete */
+    Py_ssize_t visit_column; /* the column naming a row's visit; -1 for none */
+} TableStore;
+
+static PyObject *
+call_two(PyObject *function, PyObject *first, PyObject *second)
+{
+    PyObject *args[] = {first, second};
+    return PyObject_Vectorcall(function, args, 2, NULL);
+}
+
+/* Whether position is older than the position known for key: 1, 0, or -1 on an error. */
+static int
+is_older(TableStore *self, PyObject *key, PyObject *old, PyObject *position)
+{
+    PyObject *known = NULL;
+    if (position == Py_None)
+        return 0;
+    if (old != NULL)
+        known = PyTuple_GET_ITEM(old, 1);
+    else if (PyDict_GET_SIZE(self->deleted) > 0) {
+        known = PyDict_GetItemWithError(self->deleted, key);
+        if (known == NULL && PyErr_Occurred())
+            return -1;
+    }
+    if (known == NULL || known == Py_None)
+        return 0;
+    Py_INCREF(known);
+    int older = PyObject_RichCompareBool(position, known, Py_LT);
+    Py_DECREF(known);
+    if (older < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear(); /* positions of two connectors cannot be compared */
+        return 0;
+    }
+    return older;
+}
+
+/* 1 when the row belongs to a visit a prune has forgotten, 0 when not, -1 on an error. */
+static int
+is_forgotten(TableStore *self, PyObject *row)
+{
+    if (self->visit_column < 0 || PySet_GET_SIZE(self->pruned_visits) == 0)
+        return 0;
+    PyObject *visit = PySequence_GetItem(row, self->visit_column);
+    if (visit == NULL)
+        return -1;
+    int forgotten = PySet_Contains(self->pruned_visits, visit);
+    Py_DECREF(visit);
+    return forgotten;
+}
+
+static PyObject *
+store_row(TableStore *self, PyObject *key, PyObject *row, PyObject *position)
+{
+    PyObject *old = PyDict_GetItemWithError(self->rows, key), *done = NULL;
+    if (old == NULL && PyErr_Occurred())
+        return NULL;
+    if (old != NULL && (!PyTuple_CheckExact(old) || PyTuple_GET_SIZE(old) != 2)) {
+        PyErr_SetString(PyExc_TypeError, "a stored row is a (row, position) pair");
+        return NULL;
+    }
+    Py_XINCREF(old);
+    int older = is_older(self, key, old, position);
+    if (older != 0) {
+        done = older > 0 ? Py_NewRef(Py_False) : NULL;
+        goto end;
+    }
+    if (old != NULL) {
+        if (PyDict_DelItem(self->rows, key) < 0)
+            goto end;
+        if (self->unindex != Py_None) {
+            PyObject *result = call_two(self->unindex, key, PyTuple_GET_ITEM(old, 0));
+            if (result == NULL)
+                goto end;
+            Py_DECREF(result);
+        }
+    }
+    if (row == Py_None) {
+        if (position != Py_None) {
+            PyObject *result = call_two(self->remember, key, position);
+            if (result == NULL)
+                goto end;
+            Py_DECREF(result);
+        }
+        done = Py_NewRef(Py_True);
+        goto end;
+    }
+    int forgotten = is_forgotten(self, row);
+    if (forgotten != 0) {
+        done = forgotten > 0 ? Py_NewRef(Py_True) : NULL;
+        goto end;
+    }
+    PyObject *entry = untracked(PyTuple_Pack(2, row, position));
+    if (entry == NULL)
+        goto end;
+    int failed = PyDict_SetItem(self->rows, key, entry);
+    Py_DECREF(entry);
+    if (failed < 0)
+        goto end;
+    if (self->index != Py_None) {
+        PyObject *result = call_two(self->index, key, row);
+        if (result == NULL)
+            goto end;
+        Py_DECREF(result);
+    }
+    done = Py_NewRef(Py_True);
+end:
+    Py_XDECREF(old);
+    return done;
+}
+
+static PyObject *
+store_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    if (PyVectorcall_NARGS(nargsf) != 3 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames))) {
+        PyErr_SetString(PyExc_TypeError, "a TableStore takes key, row and position");
+        return NULL;
+    }
+    return store_row((TableStore *)callable, args[0], args[1], args[2]);
+}
+
+static PyObject *
+store_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {
+        "rows", "deleted", "index", "unindex", "pruned_visits", "visit_column", "remember", NULL,
+    };
+    PyObject *rows, *deleted, *index, *unindex, *pruned_visits, *remember;
+    Py_ssize_t visit_column;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OOO!nO:TableStore", keywords,
+                                     &PyDict_Type, &rows, &PyDict_Type, &deleted, &index,
+                                     &unindex, &PySet_Type, &pruned_visits, &visit_column,
+                                     &remember))
+        return NULL;
+    if ((index != Py_None && !PyCallable_Check(index))
+        || (unindex != Py_None && !PyCallable_Check(unindex)) || !PyCallable_Check(remember)) {
+        PyErr_SetString(PyExc_TypeError, "index and unindex are callables or None");
+        return NULL;
+    }
+    TableStore *self = (TableStore *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = store_vectorcall;
+    self->rows = Py_NewRef(rows);
+    self->deleted = Py_NewRef(deleted);
+    self->index = Py_NewRef(index);
+    self->unindex = Py_NewRef(unindex);
+    self->pruned_visits = Py_NewRef(pruned_visits);
+    self->remember = Py_NewRef(remember);
+    self->visit_column = visit_column < 0 ? -1 : visit_column;
+    return (PyObject *)self;
+}
+
+static int
+store_traverse(TableStore *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->rows);
+    Py_VISIT(self->deleted);
+    Py_VISIT(self->index);
+    Py_VISIT(self->unindex);
+    Py_VISIT(self->pruned_visits);
+    Py_VISIT(self->remember);
+    return 0;
+}
+
+static int
+store_clear(TableStore *self)
+{
+    Py_CLEAR(self->rows);
+    Py_CLEAR(self->deleted);
+    Py_CLEAR(self->index);
+    Py_CLEAR(self->unindex);
+    Py_CLEAR(self->pruned_visits);
+    Py_CLEAR(self->remember);
+    return 0;
+}
+
+static void
+store_dealloc(TableStore *self)
+{
+    PyObject_GC_UnTrack(self);
+    store_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyDoc_STRVAR(store_doc,
+"TableStore(rows, deleted, index, unindex, pruned_visits, visit_column, remember)\n"
+"--\n\n"
+"store(key, row, position) -> bool of one table of HospitalState, compiled.");
+
+static PyTypeObject TableStoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "exporter._rowscan.TableStore",
+    .tp_basicsize = sizeof(TableStore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = store_doc,
+    .tp_new = store_new,
+    .tp_dealloc = (destructor)store_dealloc,
+    .tp_traverse = (traverseproc)store_traverse,
+    .tp_clear = (inquiry)store_clear,
+    .tp_vectorcall_offset = offsetof(TableStore, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
 /* -- the type ------------------------------------------------------------------------------ */
 
 static int
@@ -1079,6 +1296,7 @@ PyInit__rowscan(void)
     if (module == NULL)
         return NULL;
     if (PyModule_AddType(module, &RowScannerType) < 0
+        || PyModule_AddType(module, &TableStoreType) < 0
         || PyModule_AddIntConstant(module, "CALL", KIND_CALL) < 0
         || PyModule_AddIntConstant(module, "SCALED", KIND_SCALED) < 0
         || PyModule_AddIntConstant(module, "TEXT", KIND_TEXT) < 0

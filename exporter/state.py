@@ -16,6 +16,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from exporter.decode import DAY_US
 from exporter.tables import (
@@ -29,6 +30,11 @@ from exporter.tables import (
     TABLES,
     VISITS,
 )
+
+try:
+    from exporter import _rowscan
+except ImportError:  # built without a C compiler: every table's store is the Python one
+    _rowscan = None
 
 UNASSIGNED = "Unassigned"
 UNKNOWN = "Unknown"
@@ -81,8 +87,15 @@ def _day(wall_us: int | None) -> int | None:
 
 
 class HospitalState:
-    def __init__(self, reference: Reference | None = None, waiting_status: str = "Waiting"):
+    def __init__(
+        self,
+        reference: Reference | None = None,
+        waiting_status: str = "Waiting",
+        compiled: bool = True,
+    ):
         self.lock = threading.Lock()
+        # Whether each table's store runs compiled (exporter._rowscan.TableStore) when it can.
+        self.compiled = compiled and _rowscan is not None
         self.reference = reference or Reference()
         self.waiting_status = waiting_status
         # table name -> {primary key: (row tuple, source position)}
@@ -156,6 +169,16 @@ class HospitalState:
                 index(key, row)
             return True
 
+        if self.compiled:  # the same steps on the same dicts, in C
+            return _rowscan.TableStore(
+                rows,
+                deleted,
+                index,
+                unindex,
+                pruned_visits,
+                -1 if visit_column is None else visit_column,
+                partial(self._remember_delete, name),
+            )
         return store
 
     def _remember_delete(self, name: str, key, position: tuple) -> None:

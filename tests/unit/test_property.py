@@ -135,12 +135,13 @@ def deliver(events, encoder: Encoder, rng: random.Random):
             del pending[name]
 
 
-def exporter_pipeline(flavor: str) -> Pipeline:
+def exporter_pipeline(flavor: str, compiled: bool = True) -> Pipeline:
     flags = {"timezone": "Africa/Cairo"}
     if flavor == "postgres":
         flags.update({"topics.pattern": "{prefix}.{schema}.{table}", "topics.table-case": "lower"})
     config = load(None, flags, environ={})
-    return Pipeline(config, HospitalState(config.reference), Telemetry())
+    state = HospitalState(config.reference, compiled=compiled)
+    return Pipeline(config, state, Telemetry())
 
 
 def polls(messages: list, rng: random.Random):
@@ -153,8 +154,10 @@ def polls(messages: list, rng: random.Random):
         at += size
 
 
-def exporter_stats(messages, flavor: str, local_now: datetime, rng: random.Random) -> dict:
-    pipeline = exporter_pipeline(flavor)
+def exporter_stats(
+    messages, flavor: str, local_now: datetime, rng: random.Random, compiled: bool = True
+) -> dict:
+    pipeline = exporter_pipeline(flavor, compiled)
     state, telemetry = pipeline.state, pipeline.telemetry
     for batch in polls(messages, rng):
         pipeline.handle_batch(batch)
@@ -167,14 +170,18 @@ def exporter_stats(messages, flavor: str, local_now: datetime, rng: random.Rando
     return results
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32),
     length=st.integers(1, 120),
     flavor=st.sampled_from(["postgres", "sqlserver"]),
     schemas=st.booleans(),
+    compiled=st.booleans(),
 )
-def test_kpis_equal_a_direct_computation_over_the_final_rows(seed, length, flavor, schemas):
+def test_kpis_equal_a_direct_computation_over_the_final_rows(
+    seed, length, flavor, schemas, compiled
+):
+    """Either store, the compiled one or the Python one, gives the KPIs of the rows."""
     from tests.support.model import expected_kpis
 
     rng = random.Random(seed)
@@ -183,7 +190,7 @@ def test_kpis_equal_a_direct_computation_over_the_final_rows(seed, length, flavo
     messages = list(deliver(events, encoder, rng))
     before_midnight = MIDNIGHT - timedelta(seconds=1)
     after_midnight = MIDNIGHT + timedelta(seconds=1)
-    got = exporter_stats(messages, flavor, [before_midnight, after_midnight], rng)
+    got = exporter_stats(messages, flavor, [before_midnight, after_midnight], rng, compiled)
     assert got[0] == expected_kpis(tables, before_midnight.date())
     assert got[1] == expected_kpis(tables, after_midnight.date())
 
@@ -207,21 +214,22 @@ def indexes(state: HospitalState) -> dict:
     seed=st.integers(0, 2**32),
     length=st.integers(1, 120),
     keep_days=st.integers(0, 2),
+    compiled=st.booleans(),
 )
-def test_after_a_prune_the_indexes_are_those_of_the_rows_kept(seed, length, keep_days):
+def test_after_a_prune_the_indexes_are_those_of_the_rows_kept(seed, length, keep_days, compiled):
     """Pruning drops rows and their index entries together: the indexes left are exactly
     those a fresh state builds from the rows that were kept."""
     rng = random.Random(seed)
     events, _ = history(rng, length)
     encoder = Encoder(flavor="postgres", schemas=False, time_type="Timestamp")
-    pipeline = exporter_pipeline("postgres")
+    pipeline = exporter_pipeline("postgres", compiled)
     for batch in polls(list(deliver(events, encoder, rng)), rng):
         pipeline.handle_batch(batch)
     state = pipeline.state
     today = (MIDNIGHT - datetime(1970, 1, 1)).days
     state.prune(today, keep_days, {"Finished", "Discharged", "Cancelled", "No-Show"})
 
-    rebuilt = HospitalState(state.reference)
+    rebuilt = HospitalState(state.reference, compiled=False)
     for name, rows in state.rows.items():
         for key, (row, position) in rows.items():
             rebuilt.store(name, key, row, position)

@@ -259,3 +259,45 @@ def test_prune_forgets_only_what_can_no_longer_matter():
     # A late status row of a forgotten visit is not kept either.
     h.status(9, 1, 4, old)
     assert 9 not in h.state.rows["VisitStatusHistory"]
+
+
+def test_the_compiled_store_does_what_the_python_one_does():
+    """The same calls, with stale, incomparable and deleted positions and forgotten visits,
+    give the same answers, rows and indexes from either store."""
+    from tests.unit.test_property import indexes
+
+    calls = [
+        ("Visits", 1, (1, 10, 2, 100), (5,)),
+        ("Visits", 1, (1, 10, 3, 100), (4,)),  # older: refused
+        ("Visits", 1, (1, 10, 3, 100), (b"x", b"", 1)),  # incomparable: taken
+        ("Visits", 2, (2, 10, 2, 100), None),
+        ("VisitStatusHistory", 7, (7, 1, 2, 100), (6,)),
+        ("VisitStatusHistory", 8, (8, 1, 4, 200), (7,)),
+        ("VisitStatusHistory", 8, None, (9,)),  # deleted: the earlier status is latest again
+        ("VisitStatusHistory", 8, (8, 1, 4, 200), (8,)),  # older than the delete: refused
+        ("VisitStatusHistory", 9, (9, 3, 2, 100), (10,)),  # a forgotten visit's row
+        ("VisitStatusHistory", 7, None, None),
+        ("Bills", 3, (3, Decimal("1.50"), "Paid", 100), (11,)),
+        ("Doctor_Speciality", (10, 1), (10, 1, True), (12,)),
+    ]
+    answers, states = [], []
+    for compiled in (True, False):
+        state = HospitalState(compiled=compiled)
+        state._pruned_visits.add(3)
+        answers.append(
+            [state.store(name, key, row, position) for name, key, row, position in calls]
+        )
+        states.append(state)
+    assert answers[0] == answers[1]
+    assert answers[0] == [True, False, True, True, True, True, True, False, True, True, True, True]
+    assert states[0].rows == states[1].rows
+    assert states[0]._deleted == states[1]._deleted
+    assert indexes(states[0]) == indexes(states[1])
+    assert type(states[0].store_of("Visits")).__name__ == "TableStore"
+
+
+def test_an_error_in_an_index_goes_through_the_compiled_store():
+    state = HospitalState()
+    state.store("Visits", 1, (1, 10, 2, 100), None)
+    with pytest.raises(TypeError):
+        state.store("Visits", 1, (1, 10, 2, "not a time"), None)

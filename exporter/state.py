@@ -361,39 +361,67 @@ class HospitalState:
         status_names = self._names(STATUSES, self.reference.statuses)
         final_ids = {sid for sid, name in status_names.items() if name in final_statuses}
         dropped: Counter = Counter()
-        visit_rows = self.rows[VISITS.name]
-        for visit, latest in list(self._latest.items()):
-            if latest[2] not in final_ids or _day(latest[0]) >= horizon:
-                continue
-            row = visit_rows.get(visit)
-            if row is not None and row[0][3] is not None and _day(row[0][3]) >= horizon:
-                continue
-            self._forget_visit(visit, dropped)
+        self._forget_finished_visits(final_ids, horizon * DAY_US, dropped)
         for key, (row, _) in list(self.rows[ADMISSIONS.name].items()):
             if row[2] is not None and (row[1] is None or _day(row[1]) < today):
                 self._drop(ADMISSIONS, key)
                 dropped[ADMISSIONS.name] += 1
-        for key, (row, _) in list(self.rows[BILLS.name].items()):
-            if not (row[2] == "Paid" and row[3] is not None and _day(row[3]) >= today):
-                self._drop(BILLS, key)
-                dropped[BILLS.name] += 1
+        # Nearly every bill read in a catch-up goes here, so the loop does the unindexing
+        # itself; only a paid bill with a date is in an index.
+        bill_rows = self.rows[BILLS.name]
+        today_us = today * DAY_US
+        unpaid = [
+            key
+            for key, (row, _) in bill_rows.items()
+            if not (row[2] == "Paid" and row[3] is not None and row[3] >= today_us)
+        ]
+        for key in unpaid:
+            row = bill_rows.pop(key)[0]
+            if row[3] is not None:
+                self._unindex_bill(key, row)
+        if unpaid:
+            dropped[BILLS.name] += len(unpaid)
         return dict(dropped)
 
-    def _forget_visit(self, visit, dropped: Counter) -> None:
-        # The whole visit goes at once: dropping its status rows one by one would look for
-        # the latest remaining status after each of them.
-        history = self._history_by_visit.pop(visit, None)
-        if history:
-            status_rows = self.rows[STATUS_HISTORY.name]
-            for history_id in history:
-                del status_rows[history_id]
-            dropped[STATUS_HISTORY.name] += len(history)
-        self._set_latest(visit, None, self._latest.get(visit))
-        visit_row = self.rows[VISITS.name].pop(visit, None)
-        if visit_row is not None:
-            self._unindex_visit(visit, visit_row[0])
-            dropped[VISITS.name] += 1
-        self._pruned_visits.add(visit)
+    def _forget_finished_visits(self, final_ids: set, horizon_us: int, dropped: Counter) -> None:
+        """Forgets each visit whose latest status is final and which has neither that status
+        nor its start on or after the horizon, with its status rows, all in one loop: in a
+        catch-up that is most visits read, each with a few status rows."""
+        history_by_visit = self._history_by_visit
+        latest_by_visit = self._latest
+        visits_by_status = self._visits_by_latest_status
+        status_rows = self.rows[STATUS_HISTORY.name]
+        visit_rows = self.rows[VISITS.name]
+        pruned_visits = self._pruned_visits
+        visits_dropped = statuses_dropped = 0
+        for status_id in final_ids:
+            finished = visits_by_status.get(status_id)
+            if not finished:
+                continue
+            for visit in list(finished):
+                if latest_by_visit[visit][0] >= horizon_us:
+                    continue
+                row = visit_rows.get(visit)
+                if row is not None and row[0][3] is not None and row[0][3] >= horizon_us:
+                    continue
+                finished.discard(visit)
+                del latest_by_visit[visit]
+                history = history_by_visit.pop(visit, None)
+                if history:
+                    for history_id in history:
+                        del status_rows[history_id]
+                    statuses_dropped += len(history)
+                if row is not None:
+                    del visit_rows[visit]
+                    self._unindex_visit(visit, row[0])
+                    visits_dropped += 1
+                pruned_visits.add(visit)
+            if not finished:
+                del visits_by_status[status_id]
+        if statuses_dropped:
+            dropped[STATUS_HISTORY.name] += statuses_dropped
+        if visits_dropped:
+            dropped[VISITS.name] += visits_dropped
 
     def _drop(self, table, key) -> None:
         row, _ = self.rows[table.name].pop(key)

@@ -1,7 +1,7 @@
 """The compiled part of the package; everything else is declared in pyproject.toml.
 
-exporter._rowscan speeds up the per-event decoding path. It is optional: where no C compiler
-is available the package installs without it and the decoder runs its Python code instead.
+exporter._rowscan speeds up the per-event path (decoding and storing). It is optional: where
+no C compiler is available the package installs without it and that path runs in Python.
 """
 
 from setuptools import Extension, setup

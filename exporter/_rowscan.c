@@ -1,5 +1,7 @@
 /*
- * exporter._rowscan: the decoder's per-event fast path in one C call.
+ * exporter._rowscan: the per-event path in C. A RowScanner decodes the new row of a message;
+ * its apply() decodes and stores a whole run of one partition's records in one call; a
+ * TableStore is the store of one table of the state, compiled (further down).
  *
  * Nearly every change event is a create, update or snapshot read in a layout the decoder has
  * already seen. Interpreted, reading one costs tens of thousands of instructions, most of them

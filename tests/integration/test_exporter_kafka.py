@@ -73,6 +73,7 @@ def test_metrics_agree_with_stats_and_name_every_label(live_exporter):
         "partition",
         "version",
         "python_version",
+        "decoder",
     }
     for family_samples in families.values():
         for sample in family_samples:

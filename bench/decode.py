@@ -66,10 +66,16 @@ def exporter_pipeline() -> Pipeline:
 
 def consumer_batches(batch: list, size: int = 5000) -> list[tuple]:
     """The messages as the consumer hands them over: per partition (one per topic here), in
-    order, at most `size` a poll."""
+    order, at most `size` a poll. Like the records the Kafka client builds from a fetched
+    batch, each value is a copy made in order, so one poll's values lie side by side in
+    memory, as the ceiling's payloads do, rather than scattered where the encoder left them."""
     by_topic: dict[str, list] = {}
     for offset, (topic, key, value) in enumerate(batch):
-        by_topic.setdefault(topic, []).append(Message(offset, key, value))
+        by_topic.setdefault(topic, []).append((offset, key, value))
+    for records in by_topic.values():
+        records[:] = [
+            Message(offset, key, bytes(memoryview(value))) for offset, key, value in records
+        ]
     return [
         (topic, 0, records[start : start + size])
         for topic, records in by_topic.items()

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 30.0
 DISCOVERY_INTERVAL_SECONDS = 30.0
 CATCH_UP_PRUNE_SECONDS = 5.0
+# At full speed a catch-up reads this many messages in well under a second (see _PruneSchedule).
+CATCH_UP_PRUNE_MESSAGES = 50_000
 CATCH_UP_HEALTH_SECONDS = 30.0
 CATCH_UP_COLLECT_SECONDS = 60.0
 
@@ -115,7 +117,7 @@ class KafkaSource:
         health_every = self.config["kafka.health-interval"]
         prune_every = self.config["state.prune-interval"]
         last_health = -float("inf")
-        next_prune = 0.0
+        prunes = _PruneSchedule(prune_every)
         while not self.stopping.is_set():
             batches = consumer.poll(timeout_ms=poll_ms)
             if batches:
@@ -137,12 +139,9 @@ class KafkaSource:
                 collection.tick(now)
             if self.telemetry.ready:
                 collection.finish()
-            if now >= next_prune:
+            if prunes.due(now, progress.events, self.telemetry.ready):
                 self._prune()
-                # More often while catching up, so replaying years of compacted history
-                # never holds more than a few seconds' worth of finished visits.
-                interval = prune_every if self.telemetry.ready else CATCH_UP_PRUNE_SECONDS
-                next_prune = now + min(prune_every, interval)
+                prunes.pruned(now, progress.events, self.telemetry.ready)
 
     def _assign(self, consumer: KafkaConsumer) -> None:
         """Assign every partition of every existing change topic, at our last position."""
@@ -229,6 +228,26 @@ class KafkaSource:
             self.telemetry.pruned[table] += count
         if dropped:
             log.debug("pruned rows that can no longer change a KPI: %s", dropped)
+
+
+class _PruneSchedule:
+    """When to prune the state: every `interval` seconds once ready. While catching up more
+    often, after CATCH_UP_PRUNE_SECONDS or CATCH_UP_PRUNE_MESSAGES messages, whichever comes
+    first, so that replaying years of compacted history never holds more than a moment's
+    worth of finished visits: the process's heap keeps the size it once grew to."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._next_time = 0.0
+        self._next_events = CATCH_UP_PRUNE_MESSAGES
+
+    def due(self, now: float, events: int, ready: bool) -> bool:
+        return now >= self._next_time or (not ready and events >= self._next_events)
+
+    def pruned(self, now: float, events: int, ready: bool) -> None:
+        seconds = self.interval if ready else min(self.interval, CATCH_UP_PRUNE_SECONDS)
+        self._next_time = now + seconds
+        self._next_events = events + CATCH_UP_PRUNE_MESSAGES
 
 
 class _CatchUpCollection:

@@ -33,8 +33,10 @@ DECODE_NOTES = """
 What the columns mean: each row is the same simulated week of a large hospital (2500 visits a
 day, tombstones left out) encoded as the Debezium JSON converter writes it.
 *exporter* is `Pipeline.handle_partitions` on a fresh state, fed as the consumer feeds it
-(one topic's messages in order, 5000 a batch), with the garbage-collector settings of
-`serve`: routing, decoding, applying and counting, the real per-event path. *json.loads*
+(one topic's messages in order, 5000 a batch, each value a copy made in that order, so that
+they lie side by side in memory as the Kafka client's copies out of a fetch do, and as the
+ceiling's payloads do), with the garbage-collector settings of `serve`: routing, decoding,
+applying and counting, the real per-event path. *json.loads*
 parses each whole message with the standard library and does nothing else. *orjson payload
 (ceiling)* parses only the envelope (`payload`) of each message with orjson, the fastest
 decoder the exporter uses: no schema, no row conversion, no state, so no exporter path can

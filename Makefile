@@ -28,7 +28,6 @@ demo-stop:
 	$(PY) -m devstack.demo down
 
 bench: deps
-	$(PY) -m pip install -q "confluent-kafka>=2.3,<3"  # the bench extra in pyproject.toml
 	$(PY) -m bench
 
 clean:

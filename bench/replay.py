@@ -18,7 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from bench.broker import PREFIX, pin_tree, started, topics
 from bench.common import percentile, pin
-from tests.support.exporter_process import POSTGRES_TOPICS, ExporterProcess, http_get
+from tests.support.exporter_process import ExporterProcess, http_get
 
 
 def raw_consume(bootstrap: str) -> tuple[int, float, float]:
@@ -88,11 +88,13 @@ def progress_lines(process) -> list[str]:
 
 
 def exporter_replay(
-    bootstrap: str, base: Path, scrape_requests: int, client: dict | None = None
+    bootstrap: str, base: Path, scrape_requests: int, library: str = "kafka-python"
 ) -> dict:
-    settings = {"topics.prefix": PREFIX, "log.progress-interval": 5}
-    if client:
-        settings["kafka.client"] = client
+    settings = {
+        "topics.prefix": PREFIX,
+        "log.progress-interval": 5,
+        "kafka.client-library": library,
+    }
     process = ExporterProcess(base, bootstrap, settings)
     started = time.perf_counter()
     process.start(wait_ready=False)
@@ -218,77 +220,6 @@ def confluent_consume(bootstrap: str) -> tuple[int, float] | None:
         consumer.close()
 
 
-def pipeline_over_confluent(bootstrap: str) -> dict | None:
-    """The exporter's catch-up with confluent-kafka as its client: the same pipeline, state,
-    prune schedule and collector settings as `serve`, fed from confluent-kafka's messages,
-    in this process. `serve` does not offer this client; this measures what it would gain."""
-    reader = _confluent_reader(bootstrap)
-    if reader is None:
-        return None
-    from exporter.config import load
-    from exporter.pipeline import Message, Pipeline
-    from exporter.source import _CatchUpCollection, _PruneSchedule
-    from exporter.state import HospitalState, collect_cycles_less_often
-    from exporter.stats import local_day, utc_now
-    from exporter.telemetry import Telemetry
-
-    settings = {"topics.prefix": PREFIX, "timezone": "Africa/Cairo"}
-    settings.update({f"topics.{name}": value for name, value in POSTGRES_TOPICS.items()})
-    config = load(None, settings, environ={})
-    started_at, cpu_started = time.perf_counter(), time.process_time()
-    consumer, ends = reader
-    collect_cycles_less_often()
-    state = HospitalState(config.reference, config["state.waiting-status"])
-    pipeline = Pipeline(config, state, Telemetry())
-    final = set(config["state.final-statuses"])
-
-    def prune() -> None:
-        today = local_day(utc_now(), config["timezone"])
-        with state.lock:
-            state.prune(today, config["state.retention-days"], final)
-
-    prunes = _PruneSchedule(config["state.prune-interval"])
-    collection = _CatchUpCollection()
-    collection.start()
-    try:
-        remaining = {tp for tp, end in ends.items() if end > 0}
-        count = 0
-        deadline = time.monotonic() + 1800
-        while remaining and time.monotonic() < deadline:
-            by_partition: dict[tuple[str, int], list] = {}
-            for message in consumer.consume(num_messages=5000, timeout=0.5):
-                if message.error() is not None:
-                    continue
-                partition = (message.topic(), message.partition())
-                records = by_partition.get(partition)
-                if records is None:
-                    records = by_partition[partition] = []
-                records.append(Message(message.offset(), message.key(), message.value()))
-            pipeline.handle_partitions(
-                (topic, number, records) for (topic, number), records in by_partition.items()
-            )
-            for partition, records in by_partition.items():
-                count += len(records)
-                if records[-1].offset + 1 >= ends[partition]:
-                    remaining.discard(partition)
-            now = time.monotonic()
-            collection.tick(now)
-            if prunes.due(now, count, False):
-                prune()
-                prunes.pruned(now, count, False)
-        prune()
-        collection.finish()
-        return {
-            "count": count,
-            "seconds": time.perf_counter() - started_at,
-            "cpu_seconds": time.process_time() - cpu_started,
-            "rows": sum(state.row_counts().values()),
-        }
-    finally:
-        collection.finish()
-        consumer.close()
-
-
 def confluent_version() -> str | None:
     try:
         import confluent_kafka
@@ -315,9 +246,14 @@ def run(
             exporter_replay(bootstrap, work / f"replay-{n}", scrape_requests)
             for n in range(replay_repeats)
         ]
-        over_confluent = list(
-            filter(None, (pipeline_over_confluent(bootstrap) for _ in range(replay_repeats)))
-        )
+        over_confluent = []
+        if confluent_version() is not None:
+            over_confluent = [
+                exporter_replay(
+                    bootstrap, work / f"confluent-{n}", scrape_requests, "confluent-kafka"
+                )
+                for n in range(replay_repeats)
+            ]
         empty = empty_exporter_rss(bootstrap, work / "empty")
     finally:
         kafka.stop()
@@ -340,7 +276,10 @@ def run(
         "confluent_counts": [count for count, _ in filter(None, alternative)],
         "confluent_rates": alternative_rates,
         "confluent_rate": statistics.median(alternative_rates) if alternative_rates else None,
-        "over_confluent": over_confluent,
+        "over_confluent": [
+            {key: run[key] for key in ("seconds", "cpu_seconds", "memory", "rows")}
+            for run in over_confluent
+        ],
         "replay_seconds": [r["seconds"] for r in replays],
         "replay_rate": messages / statistics.median(r["seconds"] for r in replays),
         "replay_cpu_seconds": [r["cpu_seconds"] for r in replays],

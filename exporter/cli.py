@@ -111,6 +111,7 @@ def run_serve(args: argparse.Namespace, client_flags: dict[str, str]) -> int:
 
 
 def serve(config: Config) -> int:
+    from exporter import confluent
     from exporter.collector import HospitalCollector
     from exporter.decode import COMPILED
     from exporter.pipeline import Pipeline
@@ -120,6 +121,11 @@ def serve(config: Config) -> int:
     from exporter.telemetry import Telemetry
     from exporter.web import Endpoints, WebServer
 
+    if config["kafka.client-library"] == "confluent-kafka" and not confluent.available():
+        raise ConfigError(
+            "kafka.client-library is confluent-kafka, but the confluent-kafka package is not "
+            "installed (pip install 'hospital-exporter[confluent]')"
+        )
     collect_cycles_less_often()
     state = HospitalState(config.reference, config["state.waiting-status"])
     telemetry = Telemetry()

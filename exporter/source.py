@@ -16,6 +16,7 @@ import time
 from kafka import KafkaConsumer, TopicPartition
 
 from exporter.config import Config
+from exporter.confluent import ConfluentConsumer
 from exporter.pipeline import Pipeline
 from exporter.stats import Clock, local_day
 from exporter.telemetry import Telemetry
@@ -81,7 +82,9 @@ class KafkaSource:
                     except Exception:
                         pass
 
-    def _new_consumer(self) -> KafkaConsumer:
+    def _new_consumer(self) -> KafkaConsumer | ConfluentConsumer:
+        if self.config["kafka.client-library"] == "confluent-kafka":
+            return self._new_confluent_consumer()
         settings = {
             "bootstrap_servers": self.config["kafka.bootstrap-servers"].split(","),
             "client_id": "hospital-exporter",
@@ -96,6 +99,25 @@ class KafkaSource:
         }
         settings.update(self.config["kafka.client"])
         return KafkaConsumer(**settings)
+
+    def _new_confluent_consumer(self) -> ConfluentConsumer:
+        """The same reading with librdkafka, in its setting names (see exporter.confluent)."""
+        settings = {
+            "bootstrap.servers": self.config["kafka.bootstrap-servers"],
+            "client.id": "hospital-exporter",
+            # librdkafka wants a group even for assigned partitions; nothing is committed.
+            "group.id": "hospital-exporter",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "fetch.wait.max.ms": 200,
+            "max.partition.fetch.bytes": 8 * 1024 * 1024,
+            # Once its prefetch queue is full, librdkafka waits a second before fetching
+            # again by default; a catch-up empties that queue far sooner.
+            "fetch.queue.backoff.ms": 10,
+            "reconnect.backoff.max.ms": 5_000,
+        }
+        settings.update(self.config["kafka.client"])
+        return ConfluentConsumer(settings, request_timeout=10.0, max_records=5000)
 
     # -- the inner loop ------------------------------------------------------------------------
 

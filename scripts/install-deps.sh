@@ -43,7 +43,7 @@ fi
 stamp=.venv/.installed-$(cat pyproject.toml setup.py exporter/_rowscan.c | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[test]"
+  .venv/bin/pip install -q -e ".[test,confluent]"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from devstack.kafka import KAFKA_LIBS, KafkaBroker
+from exporter import confluent
 from tests.faults.support import (
     Feed,
     eventually,
@@ -23,20 +24,38 @@ from tests.support.model import expected_kpis
 pytestmark = pytest.mark.integration
 
 
+# Both Kafka clients the exporter can read with go through every crash.
+CLIENTS = [
+    "kafka-python",
+    pytest.param(
+        "confluent-kafka",
+        marks=pytest.mark.skipif(not confluent.available(), reason="confluent-kafka missing"),
+    ),
+]
+# Small fetches, in each client's own setting names.
+SMALL_FETCHES = {
+    "kafka-python": {"max_partition_fetch_bytes": 64 * 1024, "max_poll_records": 200},
+    "confluent-kafka": {"max.partition.fetch.bytes": 64 * 1024},
+}
+
+
 def replay_progress(process) -> float:
     return metric_value(process, "hospital_exporter_replay_progress_ratio") or 0.0
 
 
-def test_an_exporter_killed_mid_replay_rebuilds_the_same_kpis(kafka_broker, tmp_path):
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_exporter_killed_mid_replay_rebuilds_the_same_kpis(kafka_broker, tmp_path, client):
     # Three busy days: enough messages that the replay lasts a few seconds, made longer by
     # small fetches so that the kill lands in the middle of it.
-    feed = Feed("faultsreplay", seed=31, hours=24 * 3, visits_per_day=1500)
+    prefix = "faultsreplay" + client.replace("-", "")  # topics of their own per client
+    feed = Feed(prefix, seed=31, hours=24 * 3, visits_per_day=1500)
     feed.encode()
     kafka_broker.create_topics(feed.topics(), partitions=3, compact=True)
     produce(kafka_broker.bootstrap, feed.messages)
     settings = {
         "topics.prefix": feed.prefix,
-        "kafka.client": {"max_partition_fetch_bytes": 64 * 1024, "max_poll_records": 200},
+        "kafka.client-library": client,
+        "kafka.client": SMALL_FETCHES[client],
         "log.progress-interval": 0.5,
     }
     process = ExporterProcess(tmp_path / "first", kafka_broker.bootstrap, settings)
@@ -51,7 +70,9 @@ def test_an_exporter_killed_mid_replay_rebuilds_the_same_kpis(kafka_broker, tmp_
 
     # Default fetch sizes this time: how the messages are fetched cannot change the KPIs.
     again = ExporterProcess(
-        tmp_path / "second", kafka_broker.bootstrap, {"topics.prefix": feed.prefix}
+        tmp_path / "second",
+        kafka_broker.bootstrap,
+        {"topics.prefix": feed.prefix, "kafka.client-library": client},
     )
     with again:
         assert stats_without_time(again) == expected_kpis(feed.activity.tables, today())
@@ -110,7 +131,9 @@ def own_broker(tmp_path):
         broker.stop()
 
 
-def exporter_through_a_broker_crash(broker: KafkaBroker, base_dir, during_outage) -> None:
+def exporter_through_a_broker_crash(
+    broker: KafkaBroker, base_dir, during_outage, client: str
+) -> None:
     """Half a day in, an exporter caught up, live changes flowing, the broker SIGKILLed,
     `during_outage(process)` run, the broker started again on the same data and ports; the
     exporter must end with exactly the KPIs of every change."""
@@ -120,7 +143,11 @@ def exporter_through_a_broker_crash(broker: KafkaBroker, base_dir, during_outage
     first, rest = feed.messages[:split], feed.messages[split:]
     broker.create_topics(feed.topics(), partitions=3, compact=True)
     produce(broker.bootstrap, first)
-    settings = {"topics.prefix": feed.prefix, "kafka.poll-timeout": 0.1}
+    settings = {
+        "topics.prefix": feed.prefix,
+        "kafka.poll-timeout": 0.1,
+        "kafka.client-library": client,
+    }
     producer = None
     try:
         with ExporterProcess(base_dir, broker.bootstrap, settings) as process:
@@ -147,7 +174,8 @@ def exporter_through_a_broker_crash(broker: KafkaBroker, base_dir, during_outage
             producer.close()
 
 
-def test_the_last_kpis_are_served_through_a_broker_crash_and_recovery(own_broker, tmp_path):
+@pytest.mark.parametrize("client", CLIENTS)
+def test_the_last_kpis_are_served_through_a_broker_crash_and_recovery(own_broker, tmp_path, client):
     def keeps_serving(process) -> None:
         time.sleep(3)  # whatever was fetched before the crash has been applied by now
         during = stats_without_time(process)
@@ -155,10 +183,11 @@ def test_the_last_kpis_are_served_through_a_broker_crash_and_recovery(own_broker
             time.sleep(0.4)
             assert stats_without_time(process) == during
 
-    exporter_through_a_broker_crash(own_broker, tmp_path / "exporter", keeps_serving)
+    exporter_through_a_broker_crash(own_broker, tmp_path / "exporter", keeps_serving, client)
 
 
-def test_a_broker_crash_is_reported(own_broker, tmp_path):
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_broker_crash_is_reported(own_broker, tmp_path, client):
     def reported(process) -> None:
         eventually(
             lambda: metric_value(process, "hospital_exporter_kafka_connected") == 0,
@@ -167,4 +196,4 @@ def test_a_broker_crash_is_reported(own_broker, tmp_path):
         )
         assert http_get(process.url("/ready"))[0] == 503
 
-    exporter_through_a_broker_crash(own_broker, tmp_path / "exporter", reported)
+    exporter_through_a_broker_crash(own_broker, tmp_path / "exporter", reported, client)

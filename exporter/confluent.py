@@ -78,6 +78,7 @@ class ConfluentConsumer:
         self._assigned: list[TopicPartition] = []
         self._next: dict[TopicPartition, int] = {}
         self._reassign = False  # the assignment or a position changed since the last poll
+        self._paused: set[TopicPartition] = set()
 
     # -- metadata and offsets ----------------------------------------------------------------
 
@@ -134,6 +135,22 @@ class ConfluentConsumer:
     def position(self, tp: TopicPartition) -> int:
         return self._next[tp]
 
+    def pause(self, *partitions: TopicPartition) -> None:
+        self._paused.update(partitions)
+        if not self._reassign:  # else paused again with the new assignment
+            self._consumer.pause(self._client_partitions(partitions))
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self._paused.difference_update(partitions)
+        if not self._reassign:
+            self._consumer.resume(self._client_partitions(partitions))
+
+    def paused(self) -> set[TopicPartition]:
+        return set(self._paused)
+
+    def _client_partitions(self, partitions) -> list:
+        return [self._kafka.TopicPartition(tp.topic, tp.partition) for tp in partitions]
+
     def _apply_assignment(self) -> None:
         # Assigning with explicit offsets is librdkafka's seek for partitions not yet fetched.
         kafka = self._kafka
@@ -144,6 +161,9 @@ class ConfluentConsumer:
             ]
         )
         self._reassign = False
+        self._paused &= set(self._assigned)
+        if self._paused:
+            self._consumer.pause(self._client_partitions(self._paused))
 
     # -- records -----------------------------------------------------------------------------
 

@@ -30,6 +30,9 @@ CATCH_UP_PRUNE_SECONDS = 5.0
 CATCH_UP_PRUNE_MESSAGES = 50_000
 CATCH_UP_HEALTH_SECONDS = 30.0
 CATCH_UP_COLLECT_SECONDS = 60.0
+# During the catch-up a partition this far ahead of the slowest one, as shares of what each
+# has to read, waits for it: see _balance.
+CATCH_UP_LEAD = 0.02
 
 
 class KafkaSource:
@@ -221,13 +224,17 @@ class KafkaSource:
     def _update_catch_up(self, consumer: KafkaConsumer, progress: _Progress) -> None:
         target = self._target or {}
         done = total = 0
+        unfinished = {}  # partition -> share of its messages read
         for tp, end in target.items():
             position = consumer.position(tp)
             self._positions[tp] = position
             begin = self._begin.get(tp, 0)
             total += end - begin
             done += min(position, end) - begin
+            if position < end:
+                unfinished[tp] = (position - begin) / (end - begin)
         self.telemetry.replay_progress = 1.0 if total == 0 else done / total
+        self._balance(consumer, unfinished)
         if done >= total:
             self.telemetry.ready = True
             self.telemetry.replay_progress = 1.0
@@ -235,6 +242,28 @@ class KafkaSource:
             self._prune()
         else:
             progress.maybe_log(done, total)
+
+    def _balance(self, consumer: KafkaConsumer, unfinished: dict[TopicPartition, float]) -> None:
+        """Pauses the partitions that have read more than CATCH_UP_LEAD of their messages
+        beyond the slowest partition, and resumes them once it has come close.
+
+        A visit's rows travel on several topics, and a finished visit can only be pruned
+        once its final status row is in. A client that lets the Visits topic run to its end
+        while status rows trail (librdkafka does) keeps a year of open-looking visits in
+        memory: twice the peak. Each partition covers the same period, so equal shares read
+        are about equal points in time."""
+        assigned = consumer.assignment()
+        slowest = min(unfinished.values(), default=1.0)
+        ahead = {
+            tp
+            for tp, share in unfinished.items()
+            if share > slowest + CATCH_UP_LEAD and tp in assigned
+        }
+        paused = consumer.paused() & assigned
+        if ahead - paused:
+            consumer.pause(*(ahead - paused))
+        if paused - ahead:
+            consumer.resume(*(paused - ahead))
 
     def _prune(self) -> None:
         """Drop rows that can no longer change a KPI (see HospitalState.prune)."""

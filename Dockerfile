@@ -21,8 +21,10 @@ RUN apt-get update \
 
 COPY --from=build /wheels /tmp/wheels
 # The extension is optional for a source install, not for the image: fail the build without it.
-RUN pip install --no-cache-dir /tmp/wheels/*.whl \
-    && python -c "import exporter._rowscan" \
+# The confluent extra lets kafka.client-library choose librdkafka (its wheel bundles it).
+RUN wheel="$(ls /tmp/wheels/*.whl)" \
+    && pip install --no-cache-dir "${wheel}[confluent]" \
+    && python -c "import exporter._rowscan, confluent_kafka" \
     && rm -rf /tmp/wheels \
     && useradd --system --uid 10001 exporter
 

@@ -213,8 +213,9 @@ def load(
         if setting.env in environ:
             raw[setting.name] = environ[setting.env]
     client_env = ENV_PREFIX + "KAFKA_CLIENT_"
+    setting_envs = {setting.env for setting in SETTINGS}  # KAFKA_CLIENT_LIBRARY is one
     for variable, value in environ.items():
-        if variable.startswith(client_env):
+        if variable.startswith(client_env) and variable not in setting_envs:
             client[variable[len(client_env) :].lower()] = value
 
     for name, value in (flags or {}).items():

@@ -55,6 +55,15 @@ def _client():
     return confluent_kafka
 
 
+def setting_names(client: dict) -> dict:
+    """librdkafka names its settings with dots (`security.protocol`); an environment
+    variable cannot hold one, so HOSPITAL_EXPORTER_KAFKA_CLIENT_SECURITY_PROTOCOL arrives as
+    `security_protocol`. A name without a dot has its underscores read as dots."""
+    return {
+        name if "." in name else name.replace("_", "."): value for name, value in client.items()
+    }
+
+
 def available() -> bool:
     try:
         _client()

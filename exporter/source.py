@@ -15,6 +15,7 @@ import time
 
 from kafka import KafkaConsumer, TopicPartition
 
+from exporter import confluent
 from exporter.config import Config
 from exporter.confluent import ConfluentConsumer
 from exporter.pipeline import Pipeline
@@ -119,7 +120,7 @@ class KafkaSource:
             "fetch.queue.backoff.ms": 10,
             "reconnect.backoff.max.ms": 5_000,
         }
-        settings.update(self.config["kafka.client"])
+        settings.update(confluent.setting_names(self.config["kafka.client"]))
         return ConfluentConsumer(settings, request_timeout=10.0, max_records=5000)
 
     # -- the inner loop ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter import confluent
 from exporter.cli import main
 from exporter.config import ConfigError, load
 from tests.support.debezium import Encoder
@@ -158,3 +159,26 @@ def test_replay_prints_the_stats_document_as_of_now(tmp_path, capsys):
     next_day = json.loads(capsys.readouterr().out)
     assert next_day["visits_today_total"] == 0
     assert next_day["waiting_now_by_classification"]["Emergency"] == 1
+
+
+def test_the_client_library_is_a_setting_not_a_client_entry():
+    environ = {
+        "HOSPITAL_EXPORTER_KAFKA_CLIENT_LIBRARY": "confluent-kafka",
+        "HOSPITAL_EXPORTER_KAFKA_CLIENT_SECURITY_PROTOCOL": "SASL_SSL",
+    }
+    config = load(None, {"kafka.client.ssl.ca.location": "/etc/ca.pem"}, environ)
+    assert config["kafka.client-library"] == "confluent-kafka"
+    assert config["kafka.client"] == {
+        "security_protocol": "SASL_SSL",
+        "ssl.ca.location": "/etc/ca.pem",
+    }
+    # librdkafka's names have dots; the environment's underscores become them.
+    assert confluent.setting_names(config["kafka.client"]) == {
+        "security.protocol": "SASL_SSL",
+        "ssl.ca.location": "/etc/ca.pem",
+    }
+
+
+def test_an_unknown_client_library_is_refused():
+    with pytest.raises(ConfigError, match="kafka.client-library"):
+        load(None, {"kafka.client-library": "librdkafka"}, {})

@@ -116,7 +116,7 @@ def _replay(result: dict) -> str:
             + f" | {rate / raw_rate:.0%} | {cpu_rate:,.0f} | "
             f"{cpu_rate / result['raw_cpu_rate']:.0%} |"
         )
-        memory = over[-1]["memory"]
+        held = over[-1]["memory"]
         lines += [
             "",
             "Both confluent-kafka rows read with `fetch.queue.backoff.ms` at 10 ms, as the "
@@ -124,7 +124,7 @@ def _replay(result: dict) -> str:
             "again once its prefetch queue has filled, which a reader slower than the broker "
             "meets at every turn. The exporter with confluent-kafka kept "
             f"{sum(over[-1]['rows'].values()):,.0f} rows, peaked at "
-            f"{memory['VmHWM'] / 1024:.0f} MiB RSS and ended at {memory['VmRSS'] / 1024:.0f} "
+            f"{held['VmHWM'] / 1024:.0f} MiB RSS and ended at {held['VmRSS'] / 1024:.0f} "
             "MiB (librdkafka's prefetch queues included).",
         ]
     lines += [

@@ -121,11 +121,11 @@ def serve(config: Config) -> int:
     from exporter.telemetry import Telemetry
     from exporter.web import Endpoints, WebServer
 
-    if config["kafka.client-library"] == "confluent-kafka" and not confluent.available():
-        raise ConfigError(
-            "kafka.client-library is confluent-kafka, but the confluent-kafka package is not "
-            "installed (pip install 'hospital-exporter[confluent]')"
-        )
+    if config["kafka.client-library"] == "confluent-kafka":
+        try:
+            confluent.require()
+        except ImportError as error:
+            raise ConfigError(str(error)) from None
     collect_cycles_less_often()
     state = HospitalState(config.reference, config["state.waiting-status"])
     telemetry = Telemetry()

@@ -118,7 +118,7 @@ SETTINGS = [
         "kafka.client-library",
         "kafka-python",
         _choice("kafka-python", "confluent-kafka"),
-        "the Kafka client; confluent-kafka (an extra) catches up about twice as fast",
+        "the Kafka client; confluent-kafka (an extra) catches up in about 60% of the time",
     ),
     Setting("kafka.client", {}, _mapping, "extra settings of that client, in its names (map)"),
     Setting("kafka.poll-timeout", 0.5, _positive_number, "seconds one poll waits for messages"),

@@ -7,8 +7,8 @@ close. ConfluentConsumer answers the same calls with confluent-kafka, so the rea
 catch-up, the health checks and the rebuild after a failure stay one piece of code.
 
 librdkafka fetches in threads of its own while the pipeline applies the records it has
-already handed over, and parses record batches in C: a catch-up takes about half as long as
-with kafka-python (BENCHMARKS.md). The package is optional (`pip install
+already handed over, and parses record batches in C: a catch-up takes about 60% of the time
+it takes with kafka-python (BENCHMARKS.md). The package is optional (`pip install
 hospital-exporter[confluent]`): kafka-python stays the default client.
 """
 
@@ -44,10 +44,11 @@ class _Repeats(logging.Filter):
 log.addFilter(_Repeats())
 
 
-def _client():
+def require():
+    """The confluent_kafka module; ImportError saying how to install it when it is missing."""
     try:
         import confluent_kafka
-    except ImportError:  # named in the error the service stops with
+    except ImportError:
         raise ImportError(
             "kafka.client-library is confluent-kafka, but the confluent-kafka package is not "
             "installed (pip install 'hospital-exporter[confluent]')"
@@ -66,7 +67,7 @@ def setting_names(client: dict) -> dict:
 
 def available() -> bool:
     try:
-        _client()
+        require()
     except ImportError:
         return False
     return True
@@ -80,7 +81,7 @@ class ConfluentConsumer:
     kafka-python's do, and the source builds a new consumer."""
 
     def __init__(self, settings: dict, request_timeout: float, max_records: int) -> None:
-        self._kafka = _client()
+        self._kafka = require()
         self._consumer = self._kafka.Consumer(settings, logger=log)
         self._timeout = request_timeout
         self._max_records = max_records

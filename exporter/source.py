@@ -235,7 +235,7 @@ class KafkaSource:
             if position < end:
                 unfinished[tp] = (position - begin) / (end - begin)
         self.telemetry.replay_progress = 1.0 if total == 0 else done / total
-        self._balance(consumer, unfinished)
+        _balance(consumer, unfinished)
         if done >= total:
             self.telemetry.ready = True
             self.telemetry.replay_progress = 1.0
@@ -243,28 +243,6 @@ class KafkaSource:
             self._prune()
         else:
             progress.maybe_log(done, total)
-
-    def _balance(self, consumer: KafkaConsumer, unfinished: dict[TopicPartition, float]) -> None:
-        """Pauses the partitions that have read more than CATCH_UP_LEAD of their messages
-        beyond the slowest partition, and resumes them once it has come close.
-
-        A visit's rows travel on several topics, and a finished visit can only be pruned
-        once its final status row is in. A client that lets the Visits topic run to its end
-        while status rows trail (librdkafka does) keeps a year of open-looking visits in
-        memory: twice the peak. Each partition covers the same period, so equal shares read
-        are about equal points in time."""
-        assigned = consumer.assignment()
-        slowest = min(unfinished.values(), default=1.0)
-        ahead = {
-            tp
-            for tp, share in unfinished.items()
-            if share > slowest + CATCH_UP_LEAD and tp in assigned
-        }
-        paused = consumer.paused() & assigned
-        if ahead - paused:
-            consumer.pause(*(ahead - paused))
-        if paused - ahead:
-            consumer.resume(*(paused - ahead))
 
     def _prune(self) -> None:
         """Drop rows that can no longer change a KPI (see HospitalState.prune)."""
@@ -280,6 +258,27 @@ class KafkaSource:
             self.telemetry.pruned[table] += count
         if dropped:
             log.debug("pruned rows that can no longer change a KPI: %s", dropped)
+
+
+def _balance(consumer, unfinished: dict[TopicPartition, float]) -> None:
+    """Pauses the partitions that have read more than CATCH_UP_LEAD of their messages
+    beyond the slowest partition, and resumes them once it has come close.
+
+    A visit's rows travel on several topics, and a finished visit can only be pruned
+    once its final status row is in. A client that lets the Visits topic run to its end
+    while status rows trail (librdkafka does) keeps a year of open-looking visits in
+    memory: more than twice the peak. Each partition covers the same period, so equal
+    shares read are about equal points in time."""
+    assigned = consumer.assignment()
+    slowest = min(unfinished.values(), default=1.0)
+    ahead = {
+        tp for tp, share in unfinished.items() if share > slowest + CATCH_UP_LEAD and tp in assigned
+    }
+    paused = consumer.paused() & assigned
+    if ahead - paused:
+        consumer.pause(*(ahead - paused))
+    if paused - ahead:
+        consumer.resume(*(paused - ahead))
 
 
 class _PruneSchedule:

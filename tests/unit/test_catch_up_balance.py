@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kafka import TopicPartition
 
-from exporter.source import CATCH_UP_LEAD, KafkaSource
+from exporter.source import CATCH_UP_LEAD, _balance
 
 VISITS = TopicPartition("hospital.dbo.visits", 0)
 STATUSES = TopicPartition("hospital.dbo.visitstatushistory", 0)
@@ -34,19 +34,15 @@ class PausableClient:
         self.calls.append(("resume", set(partitions)))
 
 
-def balance(client, shares) -> None:
-    KafkaSource._balance(None, client, shares)
-
-
 def test_a_partition_far_ahead_waits_and_goes_on_once_the_slowest_is_close():
     client = PausableClient([VISITS, STATUSES, BILLS])
-    balance(client, {VISITS: 0.9, STATUSES: 0.2, BILLS: 0.2 + CATCH_UP_LEAD / 2})
+    _balance(client, {VISITS: 0.9, STATUSES: 0.2, BILLS: 0.2 + CATCH_UP_LEAD / 2})
     assert client.paused_now == {VISITS}
 
-    balance(client, {VISITS: 0.9, STATUSES: 0.5, BILLS: 0.5})
+    _balance(client, {VISITS: 0.9, STATUSES: 0.5, BILLS: 0.5})
     assert client.paused_now == {VISITS}  # still too far ahead
 
-    balance(client, {VISITS: 0.9, STATUSES: 0.89, BILLS: 0.9})
+    _balance(client, {VISITS: 0.9, STATUSES: 0.89, BILLS: 0.9})
     assert client.paused_now == set()
     assert client.calls == [("pause", {VISITS}), ("resume", {VISITS})]
 
@@ -54,18 +50,18 @@ def test_a_partition_far_ahead_waits_and_goes_on_once_the_slowest_is_close():
 def test_finished_partitions_do_not_hold_the_others_back():
     client = PausableClient([VISITS, STATUSES])
     client.paused_now = {VISITS}
-    balance(client, {VISITS: 0.99})  # STATUSES has read everything: not in the shares
+    _balance(client, {VISITS: 0.99})  # STATUSES has read everything: not in the shares
     assert client.paused_now == set()
 
 
 def test_nothing_left_to_read_resumes_everything():
     client = PausableClient([VISITS, STATUSES])
     client.paused_now = {VISITS, STATUSES}
-    balance(client, {})
+    _balance(client, {})
     assert client.paused_now == set()
 
 
 def test_partitions_no_longer_assigned_are_left_alone():
     client = PausableClient([STATUSES])
-    balance(client, {VISITS: 0.9, STATUSES: 0.1})
+    _balance(client, {VISITS: 0.9, STATUSES: 0.1})
     assert client.calls == []
